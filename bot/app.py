@@ -1,0 +1,60 @@
+"""Wiring: one database, one router with every handler, one outbox sender."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.backends.base import Backend
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.context import Services
+from bot.i18n import Translations
+from bot.messages import Incoming, Reply
+from bot.outbox import Sender
+from bot.router import Router
+from handlers import register_all
+from storage import refdata
+from storage.db import Database
+
+
+@dataclass
+class App:
+    services: Services
+    router: Router
+    sender: Sender
+    backends: dict[str, Backend] = field(default_factory=dict)
+
+    @classmethod
+    async def create(
+        cls,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        translations: Translations | None = None,
+        load_refdata: bool = True,
+    ) -> App:
+        db = await Database.open(config.db_path)
+        if load_refdata:
+            await refdata.ensure_loaded(db)
+        services = Services(
+            db=db,
+            clock=clock or SystemClock(),
+            config=config,
+            translations=translations or Translations(),
+        )
+        router = Router(services)
+        register_all(router)
+        backends: dict[str, Backend] = {}
+        sender = Sender(services, backends)
+        services.on_outbox = sender.wake
+        return cls(services, router, sender, backends)
+
+    def add_backend(self, backend: Backend) -> None:
+        self.backends[backend.name] = backend
+        self.services.command_prefixes[backend.name] = backend.command_prefix
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        return await self.router.dispatch(incoming)
+
+    async def close(self) -> None:
+        await self.services.db.close()

@@ -1,0 +1,1 @@
+"""Backends: each turns its platform's events into ``Incoming`` and renders ``Reply``."""

@@ -1,0 +1,62 @@
+"""A backend that records what was sent, for transcript tests (like errbot's TestBackend)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import defaultdict
+
+from bot.app import App
+from bot.backends.base import Dispatch
+from bot.messages import Incoming, Kind, Reply, from_text
+
+
+class MemoryBackend:
+    name = "memory"
+    command_prefix = "/"
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.delivered: dict[str, list[Reply]] = defaultdict(list)
+        self._ids = itertools.count(1)
+        app.add_backend(self)
+
+    async def run(self, dispatch: Dispatch, stop: asyncio.Event) -> None:
+        await stop.wait()
+
+    async def deliver(self, identity: str, address: str, reply: Reply) -> None:
+        self.delivered[identity].append(reply)
+
+    def identity(self, user: str) -> str:
+        return f"{self.name}:{user}"
+
+    async def send(self, incoming: Incoming) -> list[Reply]:
+        replies = await self.app.handle(incoming)
+        await self.app.sender.drain()
+        return replies
+
+    async def say(self, user: str, text: str, *, language: str = "", event_id: str = "") -> list[Reply]:
+        incoming = from_text(
+            self.identity(user),
+            event_id or f"memory:{next(self._ids)}",
+            text,
+            display_name=user,
+            language_hint=language,
+            address=user,
+        )
+        return await self.send(incoming)
+
+    async def press(self, user: str, data: str) -> list[Reply]:
+        incoming = Incoming(
+            self.identity(user),
+            f"memory:{next(self._ids)}",
+            Kind.CHOICE,
+            data=data,
+            display_name=user,
+            address=user,
+        )
+        return await self.send(incoming)
+
+    def inbox(self, user: str) -> list[Reply]:
+        """Notifications delivered to ``user`` through the outbox, oldest first."""
+        return self.delivered[self.identity(user)]

@@ -1,0 +1,123 @@
+"""Neutral message types shared by every backend and every handler.
+
+Handlers only ever see these types, so a flow is written once and rendered
+natively by Telegram, Matrix or the console. Nothing here knows a platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """What the person did: typed a command, typed free text, or picked a choice."""
+
+    COMMAND = "command"
+    TEXT = "text"
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One event from a person, already stripped of its platform specifics.
+
+    ``identity`` is ``backend:id`` (``telegram:123``, ``matrix:@a:b``,
+    ``console:alice``); ``event_id`` is the backend's own id, used to refuse
+    processing the same event twice after a restart or a redelivery.
+    """
+
+    identity: str
+    event_id: str
+    kind: Kind
+    text: str = ""
+    command: str = ""
+    args: tuple[str, ...] = ()
+    data: str = ""
+    display_name: str = ""
+    language_hint: str = ""
+    address: str = ""
+
+    @property
+    def backend(self) -> str:
+        return self.identity.split(":", 1)[0]
+
+    @property
+    def arg_text(self) -> str:
+        return " ".join(self.args)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button and its typed equivalent: ``data`` is what the server re-checks."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Image:
+    """A PNG with the text alternative a screen reader reads in its place."""
+
+    png: bytes
+    alt: str
+
+
+@dataclass(frozen=True)
+class File:
+    """A document to download (export, personal data)."""
+
+    name: str
+    content: bytes
+    mime: str = "application/octet-stream"
+
+
+@dataclass
+class Reply:
+    """What a handler answers; each backend renders it as natively as it can."""
+
+    text: str
+    choices: list[Choice] = field(default_factory=list)
+    image: Image | None = None
+    file: File | None = None
+    edit: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        """Serialisable form, so a reply can wait in the outbox (no binary parts)."""
+        return {
+            "text": self.text,
+            "choices": [[c.label, c.data] for c in self.choices],
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, object]) -> Reply:
+        choices_raw = raw.get("choices") or []
+        assert isinstance(choices_raw, list)
+        return cls(
+            text=str(raw.get("text", "")),
+            choices=[Choice(str(label), str(data)) for label, data in choices_raw],
+        )
+
+
+def parse_command(text: str, prefixes: str = "/") -> tuple[str, tuple[str, ...]] | None:
+    """Split ``/cmd@bot arg1 arg2`` into (``cmd``, args); None for plain text.
+
+    Only the first word is lower-cased: arguments keep the person's spelling.
+    """
+    stripped = text.strip()
+    if not stripped or stripped[0] not in prefixes:
+        return None
+    head, _, rest = stripped[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    if not name:
+        return None
+    return name, tuple(rest.split())
+
+
+def from_text(identity: str, event_id: str, text: str, prefixes: str = "/", **extra: str) -> Incoming:
+    """A typed line as an event: a command when it starts with a prefix, else text."""
+    parsed = parse_command(text, prefixes)
+    if parsed is None:
+        return Incoming(identity, event_id, Kind.TEXT, text=text, **extra)
+    name, args = parsed
+    return Incoming(identity, event_id, Kind.COMMAND, command=name, args=args, **extra)

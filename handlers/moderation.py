@@ -1,0 +1,124 @@
+"""``/moderation``: the staff's queue of membership claims, one at a time.
+
+Every decision re-checks the staff role on the server, since a button proves
+nothing, and tells the person through the outbox in their own language.
+"""
+
+from __future__ import annotations
+
+from bot.context import Context, Refused
+from bot.i18n import N_
+from bot.messages import Choice, Reply
+from bot.router import Router
+from handlers.common import ROLE_LABELS, stale_button
+from storage import collectivites, memberships, persons
+
+
+def _require_staff(ctx: Context) -> None:
+    if not ctx.person.is_staff:
+        raise Refused(ctx._("This command is reserved for the consultation staff."))
+
+
+async def show_queue(ctx: Context, offset: int = 0) -> None:
+    total = await memberships.queue_size(ctx.db)
+    if total == 0:
+        ctx.reply(ctx._("No membership request is waiting. Well done!"))
+        return
+    offset = offset % total
+    item = (await memberships.queue(ctx.db, limit=1, offset=offset))[0]
+    found = await collectivites.get(ctx.db, item.collectivite)
+    population = ctx.t.number(found.population) if found and found.population else "—"
+    text = ctx._(
+        "Membership request {index} of {total}:\n"
+        "{person} asks to represent {name} ({departement}, {population} inhabitants) "
+        "as {role}.\nRequested on {date}.\nIdentity: {evidence}",
+        index=ctx.t.number(offset + 1),
+        total=ctx.t.number(total),
+        person=item.person_name or "—",
+        name=item.collectivite_name,
+        departement=item.departement or "—",
+        population=population,
+        role=ctx._(ROLE_LABELS[item.role]),
+        date=ctx.t.datetime(item.created_at),
+        evidence=item.evidence or "—",
+    )
+    choices = [
+        Choice(ctx._("Approve"), f"mod.ok:{item.id}"),
+        Choice(ctx._("Reject"), f"mod.no:{item.id}"),
+    ]
+    if total > 1:
+        choices.append(Choice(ctx._("Next request"), f"mod.next:{offset + 1}"))
+    ctx.reply(text, choices)
+
+
+def register(router: Router) -> None:
+    @router.command(
+        "moderation", "moderation", "review", N_("Review the requests waiting for the staff"),
+        audience="staff",
+    )
+    async def moderation(ctx: Context) -> None:
+        await show_queue(ctx)
+
+    @router.action("mod.next")
+    async def next_item(ctx: Context, args: list[str]) -> None:
+        _require_staff(ctx)
+        if len(args) != 1 or not args[0].isdigit():
+            raise stale_button(ctx)
+        await show_queue(ctx, int(args[0]))
+
+    async def decide(ctx: Context, args: list[str], approve: bool) -> None:
+        _require_staff(ctx)
+        if len(args) != 1 or not args[0].isdigit():
+            raise stale_button(ctx)
+        item = await memberships.get(ctx.db, int(args[0]))
+        if item is None or not await memberships.decide(
+            ctx.db, item.id, "approved" if approve else "rejected", ctx.person.id, ctx.now
+        ):
+            ctx.reply(ctx._("This request was already decided."))
+            await show_queue(ctx)
+            return
+        if approve:
+            member = await persons.get(ctx.db, item.person_id)
+            if member is not None and member.acting_for is None:
+                await persons.set_acting_for(ctx.db, member.id, item.collectivite)
+            ctx.reply(ctx._("Approved: {person} for {name}.", person=item.person_name or "—",
+                            name=item.collectivite_name))
+            await ctx.notify(
+                item.person_id,
+                "membership",
+                lambda r: Reply(
+                    r._(
+                        "Good news: your request to represent {name} as {role} was approved. "
+                        "Type {help} to see what you can do.",
+                        name=item.collectivite_name,
+                        role=r._(ROLE_LABELS[item.role]),
+                        help=r.cmd("help"),
+                    )
+                ),
+            )
+        else:
+            ctx.reply(ctx._("Rejected: {person} for {name}.", person=item.person_name or "—",
+                            name=item.collectivite_name))
+            await ctx.notify(
+                item.person_id,
+                "membership",
+                lambda r: Reply(
+                    r._(
+                        "Your request to represent {name} as {role} was not approved. If you "
+                        "think this is a mistake, reply to the consultation staff or try "
+                        "again with {start}.",
+                        name=item.collectivite_name,
+                        role=r._(ROLE_LABELS[item.role]),
+                        start=r.cmd("start"),
+                    )
+                ),
+            )
+        await show_queue(ctx)
+
+    @router.action("mod.ok")
+    async def approve(ctx: Context, args: list[str]) -> None:
+        await decide(ctx, args, True)
+
+    @router.action("mod.no")
+    async def reject(ctx: Context, args: list[str]) -> None:
+        await decide(ctx, args, False)

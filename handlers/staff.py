@@ -1,0 +1,101 @@
+"""``/equipe``: administrators name and remove the consultation staff.
+
+The first administrator is named from the command line (``guichet staff
+add``), since nobody in the chat can vouch for them yet.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.context import Context, Refused
+from bot.i18n import N_
+from bot.messages import Choice, Reply
+from bot.router import Router
+from handlers.common import stale_button
+from storage import persons
+
+IDENTITY = re.compile(r"^(telegram:-?\d{1,20}|matrix:@[^:\s]{1,255}:[^\s]{1,255}|console:\S{1,64})$")
+ADD = ("ajouter", "add")
+REMOVE = ("retirer", "remove")
+
+
+def valid_identity(raw: str) -> bool:
+    return bool(IDENTITY.match(raw))
+
+
+async def _list(ctx: Context) -> None:
+    team = await persons.with_role(ctx.db, "staff", "admin")
+    lines = [ctx._("Consultation staff:")]
+    choices = []
+    for member in team:
+        ids = ", ".join(await persons.identities(ctx.db, member.id))
+        title = ctx._("administrator") if member.is_admin else ctx._("staff")
+        lines.append(f"• {member.display_name or '—'} ({ids}) — {title}")
+        if not member.is_admin:
+            choices.append(Choice(ctx._("Remove {name}", name=member.display_name or ids),
+                                  f"staff.rm:{member.id}"))
+    lines.append("")
+    lines.append(
+        ctx._(
+            "To add someone, type {command} followed by their identity, e.g. "
+            "{command} telegram:123456789 or {command} matrix:@jane.doe:agent.tchap.gouv.fr",
+            command=f"{ctx.cmd('team')} {ADD[0] if ctx.locale == 'fr' else ADD[1]}",
+        )
+    )
+    ctx.reply("\n".join(lines), choices)
+
+
+async def _set_staff(ctx: Context, target: persons.Person, staff: bool) -> None:
+    if target.is_admin:
+        raise Refused(ctx._("An administrator can only be changed from the command line."))
+    await persons.set_role(ctx.db, target.id, "staff" if staff else "user")
+    if staff:
+        ctx.reply(ctx._("{name} is now a member of the staff.", name=target.display_name or "—"))
+        await ctx.notify(
+            target.id, "staff",
+            lambda r: Reply(r._("You are now a member of the consultation staff. Type {help} to "
+                                "see what you can do.", help=r.cmd("help"))),
+        )
+    else:
+        ctx.reply(ctx._("{name} is no longer a member of the staff.",
+                        name=target.display_name or "—"))
+
+
+def register(router: Router) -> None:
+    @router.command("team", "equipe", "team", N_("Add or remove staff members"),
+                    audience="admin")
+    async def team(ctx: Context) -> None:
+        args = ctx.incoming.args
+        if not args:
+            await _list(ctx)
+            return
+        verb = args[0].lower()
+        identity = args[1] if len(args) > 1 else ""
+        if verb not in ADD + REMOVE or len(args) != 2:
+            await _list(ctx)
+            return
+        if not valid_identity(identity):
+            raise Refused(ctx._("“{identity}” is not an identity I know. Examples: "
+                                "telegram:123456789, matrix:@jane.doe:agent.tchap.gouv.fr",
+                                identity=identity[:80]))
+        if verb in ADD:
+            target = await persons.ensure(ctx.db, identity, now=ctx.now)
+            await _set_staff(ctx, target, True)
+        else:
+            found = await persons.by_identity(ctx.db, identity)
+            if found is None or not found.is_staff:
+                raise Refused(ctx._("{identity} is not a member of the staff.",
+                                    identity=identity))
+            await _set_staff(ctx, found, False)
+
+    @router.action("staff.rm")
+    async def remove(ctx: Context, args: list[str]) -> None:
+        if not ctx.person.is_admin:
+            raise Refused(ctx._("This command is reserved for administrators."))
+        if len(args) != 1 or not args[0].isdigit():
+            raise stale_button(ctx)
+        target = await persons.get(ctx.db, int(args[0]))
+        if target is None or not target.is_staff:
+            raise stale_button(ctx)
+        await _set_staff(ctx, target, False)

@@ -1,0 +1,1 @@
+"""Gettext catalogs (fr, en) shipped as package data; managed with Babel."""

@@ -1,0 +1,47 @@
+"""Fill catalogs after ``pybabel update``.
+
+English msgids are the English text, so the ``en`` catalog copies every empty
+msgstr from its msgid. For another language, ``--from FILE.json`` (a mapping
+msgid → translation) fills the entries a translator prepared in bulk.
+Fuzzy flags are cleared only where a translation is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from babel.messages.pofile import read_po, write_po
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("po", type=Path)
+    parser.add_argument("--copy-msgid", action="store_true", help="msgstr = msgid when empty")
+    parser.add_argument("--from", dest="source", type=Path, help="JSON msgid → translation")
+    args = parser.parse_args()
+    with args.po.open("rb") as handle:
+        catalog = read_po(handle)
+    mapping: dict[str, str] = {}
+    if args.source:
+        mapping = json.loads(args.source.read_text(encoding="utf-8"))
+    filled = 0
+    for message in catalog:
+        if not message.id or isinstance(message.id, tuple):
+            continue
+        if message.id in mapping:
+            message.string = mapping[message.id]
+        elif args.copy_msgid and not message.string:
+            message.string = message.id
+        else:
+            continue
+        message.flags.discard("fuzzy")
+        filled += 1
+    with args.po.open("wb") as handle:
+        write_po(handle, catalog, width=100, sort_output=True)
+    print(f"{args.po}: {filled} entries filled")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""Idempotence and backend cursors: processed event ids, offsets, sync tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.clock import to_iso
+from storage.db import Database
+
+
+async def claim(db: Database, event_id: str, now: datetime) -> bool:
+    """Record an event id; False when it was already processed (a redelivery)."""
+    count = await db.execute_rowcount(
+        "INSERT OR IGNORE INTO processed_events(event_id, processed_at) VALUES (?, ?)",
+        (event_id, to_iso(now)),
+    )
+    return count == 1
+
+
+async def forget_older_than(db: Database, now: datetime, days: int) -> int:
+    return await db.execute_rowcount(
+        "DELETE FROM processed_events WHERE processed_at < ?", (to_iso(now - timedelta(days=days)),)
+    )
+
+
+async def get_state(db: Database, key: str) -> str | None:
+    value = await db.fetchval("SELECT value FROM backend_state WHERE key = ?", (key,))
+    return None if value is None else str(value)
+
+
+async def set_state(db: Database, key: str, value: str) -> None:
+    await db.execute(
+        "INSERT INTO backend_state(key, value) VALUES (?, ?)"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

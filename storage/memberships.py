@@ -1,0 +1,134 @@
+"""Who speaks for which collectivité, with which role, and whether staff agreed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import aiosqlite
+
+from bot.clock import from_iso, to_iso
+from storage.db import Database
+
+MemberRole = Literal["elu", "agent"]
+Status = Literal["pending", "approved", "rejected"]
+
+
+@dataclass(frozen=True)
+class Membership:
+    id: int
+    person_id: int
+    collectivite: str
+    collectivite_name: str
+    departement: str | None
+    role: MemberRole
+    status: Status
+    evidence: str
+    created_at: datetime
+    person_name: str = ""
+
+
+_SELECT = (
+    "SELECT m.id, m.person_id, m.collectivite, c.name AS cname, c.departement, m.role,"
+    " m.status, m.evidence, m.created_at, p.display_name"
+    " FROM memberships m JOIN collectivites c ON c.code = m.collectivite"
+    " JOIN persons p ON p.id = m.person_id"
+)
+
+
+def _membership(r: aiosqlite.Row) -> Membership:
+    return Membership(
+        id=int(r["id"]),
+        person_id=int(r["person_id"]),
+        collectivite=str(r["collectivite"]),
+        collectivite_name=str(r["cname"]),
+        departement=r["departement"],
+        role=r["role"],
+        status=r["status"],
+        evidence=str(r["evidence"]),
+        created_at=from_iso(r["created_at"]),
+        person_name=str(r["display_name"]),
+    )
+
+
+async def request(
+    db: Database,
+    person_id: int,
+    collectivite: str,
+    role: MemberRole,
+    *,
+    approve: bool,
+    evidence: str,
+    now: datetime,
+) -> Membership:
+    """Ask to speak for a collectivité (again); approved at once in open mode.
+
+    A repeated request replaces the role and goes back to the queue, so a
+    person who picked the wrong role, or was refused, can try again.
+    """
+    status: Status = "approved" if approve else "pending"
+    await db.execute(
+        "INSERT INTO memberships(person_id, collectivite, role, status, evidence, created_at,"
+        " decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(person_id, collectivite) DO UPDATE SET role = excluded.role,"
+        " status = excluded.status, evidence = excluded.evidence,"
+        " created_at = excluded.created_at, decided_at = excluded.decided_at, decided_by = NULL",
+        (person_id, collectivite, role, status, evidence, to_iso(now), to_iso(now) if approve else None),
+    )
+    found = await get_for(db, person_id, collectivite)
+    assert found is not None
+    return found
+
+
+async def get(db: Database, membership_id: int) -> Membership | None:
+    row = await db.fetchone(f"{_SELECT} WHERE m.id = ?", (membership_id,))
+    return _membership(row) if row else None
+
+
+async def get_for(db: Database, person_id: int, collectivite: str) -> Membership | None:
+    row = await db.fetchone(
+        f"{_SELECT} WHERE m.person_id = ? AND m.collectivite = ?", (person_id, collectivite)
+    )
+    return _membership(row) if row else None
+
+
+async def of_person(db: Database, person_id: int) -> list[Membership]:
+    rows = await db.fetchall(f"{_SELECT} WHERE m.person_id = ? ORDER BY m.created_at", (person_id,))
+    return [_membership(r) for r in rows]
+
+
+async def approved_of_person(db: Database, person_id: int) -> list[Membership]:
+    return [m for m in await of_person(db, person_id) if m.status == "approved"]
+
+
+async def queue(db: Database, limit: int = 20, offset: int = 0) -> list[Membership]:
+    rows = await db.fetchall(
+        f"{_SELECT} WHERE m.status = 'pending' ORDER BY m.created_at, m.id LIMIT ? OFFSET ?",
+        (limit, offset),
+    )
+    return [_membership(r) for r in rows]
+
+
+async def queue_size(db: Database) -> int:
+    return int(await db.fetchval("SELECT COUNT(*) FROM memberships WHERE status = 'pending'"))
+
+
+async def decide(
+    db: Database, membership_id: int, status: Status, staff_id: int, now: datetime
+) -> bool:
+    """Approve or reject a pending claim; False if it is no longer pending."""
+    count = await db.execute_rowcount(
+        "UPDATE memberships SET status = ?, decided_by = ?, decided_at = ?"
+        " WHERE id = ? AND status = 'pending'",
+        (status, staff_id, to_iso(now), membership_id),
+    )
+    return count == 1
+
+
+async def leave(db: Database, person_id: int, collectivite: str) -> bool:
+    count = await db.execute_rowcount(
+        "DELETE FROM memberships WHERE person_id = ? AND collectivite = ?",
+        (person_id, collectivite),
+    )
+    return count == 1

@@ -1,0 +1,152 @@
+"""Persons and the identities they are reached through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import aiosqlite
+
+from bot.clock import to_iso
+from storage.db import Database
+
+Role = Literal["user", "staff", "admin"]
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    display_name: str
+    locale: str | None
+    locale_hint: str | None
+    role: Role
+    acting_for: str | None
+    reminders: bool
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("staff", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+_COLUMNS = "id, display_name, locale, locale_hint, role, acting_for, reminders"
+
+
+def _person(r: aiosqlite.Row) -> Person:
+    return Person(
+        id=int(r["id"]),
+        display_name=str(r["display_name"]),
+        locale=r["locale"],
+        locale_hint=r["locale_hint"],
+        role=r["role"],
+        acting_for=r["acting_for"],
+        reminders=bool(r["reminders"]),
+    )
+
+
+async def get(db: Database, person_id: int) -> Person | None:
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM persons WHERE id = ?", (person_id,))
+    return _person(row) if row else None
+
+
+async def by_identity(db: Database, identity: str) -> Person | None:
+    row = await db.fetchone(
+        f"SELECT {', '.join('p.' + c.strip() for c in _COLUMNS.split(','))} "
+        "FROM persons p JOIN identities i ON i.person_id = p.id WHERE i.identity = ?",
+        (identity,),
+    )
+    return _person(row) if row else None
+
+
+async def resolve(
+    db: Database,
+    identity: str,
+    *,
+    now: datetime,
+    display_name: str = "",
+    locale_hint: str = "",
+    address: str = "",
+) -> tuple[Person, bool]:
+    """The person behind an identity, created on first contact; (person, created).
+
+    The delivery address and last-seen time are refreshed on every event so
+    notifications go where the person was last heard from.
+    """
+    stamp = to_iso(now)
+    person = await by_identity(db, identity)
+    if person is None:
+        person_id = await db.execute(
+            "INSERT INTO persons(display_name, locale_hint, created_at) VALUES (?, ?, ?)",
+            (display_name[:200], locale_hint or None, stamp),
+        )
+        backend = identity.split(":", 1)[0]
+        await db.execute(
+            "INSERT INTO identities(identity, backend, person_id, address, last_seen, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (identity, backend, person_id, address, stamp, stamp),
+        )
+        created = await get(db, person_id)
+        assert created is not None
+        return created, True
+    await db.execute(
+        "UPDATE identities SET last_seen = ?, address = CASE WHEN ? = '' THEN address ELSE ? END"
+        " WHERE identity = ?",
+        (stamp, address, address, identity),
+    )
+    if locale_hint and person.locale is None and locale_hint != person.locale_hint:
+        await db.execute("UPDATE persons SET locale_hint = ? WHERE id = ?", (locale_hint, person.id))
+    return person, False
+
+
+async def ensure(db: Database, identity: str, *, now: datetime, display_name: str = "") -> Person:
+    """A person for an identity, without touching last-seen (CLI, seeding)."""
+    person = await by_identity(db, identity)
+    if person is not None:
+        return person
+    person, _ = await resolve(db, identity, now=now, display_name=display_name)
+    return person
+
+
+async def set_locale(db: Database, person_id: int, locale: str) -> None:
+    await db.execute("UPDATE persons SET locale = ? WHERE id = ?", (locale, person_id))
+
+
+async def set_role(db: Database, person_id: int, role: Role) -> None:
+    await db.execute("UPDATE persons SET role = ? WHERE id = ?", (role, person_id))
+
+
+async def set_display_name(db: Database, person_id: int, name: str) -> None:
+    await db.execute("UPDATE persons SET display_name = ? WHERE id = ?", (name[:200], person_id))
+
+
+async def set_acting_for(db: Database, person_id: int, code: str | None) -> None:
+    await db.execute("UPDATE persons SET acting_for = ? WHERE id = ?", (code, person_id))
+
+
+async def with_role(db: Database, *roles: Role) -> list[Person]:
+    marks = ", ".join("?" for _ in roles)
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM persons WHERE role IN ({marks}) ORDER BY id", roles
+    )
+    return [_person(r) for r in rows]
+
+
+async def identities(db: Database, person_id: int) -> list[str]:
+    rows = await db.fetchall(
+        "SELECT identity FROM identities WHERE person_id = ? ORDER BY created_at", (person_id,)
+    )
+    return [str(r["identity"]) for r in rows]
+
+
+async def delivery_target(db: Database, person_id: int) -> tuple[str, str] | None:
+    """(identity, address) last heard from: where a notification should go."""
+    row = await db.fetchone(
+        "SELECT identity, address FROM identities WHERE person_id = ?"
+        " ORDER BY last_seen DESC LIMIT 1",
+        (person_id,),
+    )
+    return (str(row["identity"]), str(row["address"])) if row else None
