@@ -25,11 +25,19 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_demo = sub.add_parser("demo", help="chat with Guichet in this terminal")
-    p_demo.add_argument("--phase", choices=["needs", "vote", "support", "selection"],
-                        default="needs", help="which phase is open now (default: needs)")
+    p_demo.add_argument(
+        "--phase",
+        choices=["needs", "vote", "support", "selection"],
+        default="needs",
+        help="which phase is open now (default: needs)",
+    )
     p_demo.add_argument("--db", help="keep the database in this file (default: a fresh one)")
-    p_demo.add_argument("--verify", choices=["open", "staff"], default="open",
-                        help="approve memberships at once (open) or wait for staff")
+    p_demo.add_argument(
+        "--verify",
+        choices=["open", "staff"],
+        default="open",
+        help="approve memberships at once (open) or wait for staff",
+    )
     p_demo.add_argument("--user", default="maire", help="who you are at first (default: maire)")
 
     p_run = sub.add_parser("run", help="run the configured backends")
@@ -43,8 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--config")
         p.add_argument("--db")
         if name == "add":
-            p.add_argument("--staff", action="store_true",
-                           help="plain staff instead of administrator")
+            p.add_argument(
+                "--staff", action="store_true", help="plain staff instead of administrator"
+            )
     p_list = staff_sub.add_parser("list")
     p_list.add_argument("--config")
     p_list.add_argument("--db")
@@ -90,8 +99,10 @@ async def _staff(args: argparse.Namespace) -> int:
                 print(f"{member.role}\t{ids}\t{member.display_name}")
             return 0
         if not valid_identity(args.identity):
-            print(f"not an identity: {args.identity} (e.g. telegram:123, matrix:@a:server)",
-                  file=sys.stderr)
+            print(
+                f"not an identity: {args.identity} (e.g. telegram:123, matrix:@a:server)",
+                file=sys.stderr,
+            )
             return 2
         async with db.transaction():
             person = await persons.ensure(db, args.identity, now=now)
@@ -116,7 +127,9 @@ async def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     handlers = {"demo": _demo, "staff": _staff, "run": _run}
     try:
         return asyncio.run(handlers[args.command](args))

@@ -24,8 +24,14 @@ SETTINGS = {
     "supports_per_collectivite": None,
     "agents_may_support": False,
     "themes": [
-        "mobility", "culture", "sharing", "citizen_services", "schools", "environment",
-        "data", "administration",
+        "mobility",
+        "culture",
+        "sharing",
+        "citizen_services",
+        "schools",
+        "environment",
+        "data",
+        "administration",
     ],
 }
 STAFF_IDENTITY = "console:staff"
@@ -35,7 +41,9 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=PARIS)
 
 
-def demo_phases(today: date, open_kind: PhaseKind) -> list[tuple[PhaseKind, datetime, datetime | None]]:
+def demo_phases(
+    today: date, open_kind: PhaseKind
+) -> list[tuple[PhaseKind, datetime, datetime | None]]:
     """Back-to-back phases; ``open_kind`` opened ten days ago (selection: yesterday)."""
     kinds: list[PhaseKind] = ["needs", "vote", "support", "selection"]
     index = kinds.index(open_kind)

@@ -12,6 +12,7 @@ import io
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_timedelta
@@ -26,7 +27,7 @@ LOCALES = ("fr", "en")
 DEFAULT_LOCALE = "fr"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+def N_(message: str) -> str:
     """Mark a string for extraction; it is translated later, where it is shown."""
     return message
 
@@ -72,6 +73,7 @@ class Translator:
 
     def duration(self, delta: timedelta) -> str:
         """Time left in the unit a person counts in: days, then hours, then minutes."""
+        granularity: Literal["day", "hour", "minute"]
         if delta >= timedelta(days=2):
             granularity = "day"
         elif delta >= timedelta(hours=2):

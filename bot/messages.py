@@ -7,10 +7,10 @@ natively by Telegram, Matrix or the console. Nothing here knows a platform.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What the person did: typed a command, typed free text, or picked a choice."""
 
     COMMAND = "command"
@@ -114,10 +114,27 @@ def parse_command(text: str, prefixes: str = "/") -> tuple[str, tuple[str, ...]]
     return name, tuple(rest.split())
 
 
-def from_text(identity: str, event_id: str, text: str, prefixes: str = "/", **extra: str) -> Incoming:
+def from_text(
+    identity: str,
+    event_id: str,
+    text: str,
+    prefixes: str = "/",
+    *,
+    display_name: str = "",
+    language_hint: str = "",
+    address: str = "",
+) -> Incoming:
     """A typed line as an event: a command when it starts with a prefix, else text."""
     parsed = parse_command(text, prefixes)
-    if parsed is None:
-        return Incoming(identity, event_id, Kind.TEXT, text=text, **extra)
-    name, args = parsed
-    return Incoming(identity, event_id, Kind.COMMAND, command=name, args=args, **extra)
+    kind, name, args = (Kind.TEXT, "", ()) if parsed is None else (Kind.COMMAND, *parsed)
+    return Incoming(
+        identity,
+        event_id,
+        kind,
+        text=text if parsed is None else "",
+        command=name,
+        args=args,
+        display_name=display_name,
+        language_hint=language_hint,
+        address=address,
+    )

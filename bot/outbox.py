@@ -29,8 +29,14 @@ class Sender:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def woken(self) -> bool:
+        """Something was queued since the last drain started."""
+        return self._wake.is_set()
+
     async def drain(self, batch: int = 100) -> int:
         """Deliver every due row once; return how many were sent."""
+        self._wake.clear()
         sent = 0
         while True:
             rows = await outbox.due(self.services.db, self.services.clock.now(), batch)
@@ -66,9 +72,7 @@ class Sender:
             return 0
         except RetryAfter as exc:
             async with db.transaction():
-                await outbox.retry_later(
-                    db, row.id, now + timedelta(seconds=exc.seconds), str(exc)
-                )
+                await outbox.retry_later(db, row.id, now + timedelta(seconds=exc.seconds), str(exc))
             return 0
         except (DeliveryError, OSError) as exc:
             async with db.transaction():
@@ -88,7 +92,6 @@ class Sender:
                 await self.drain()
             except Exception:
                 log.exception("outbox delivery failed")
-            self._wake.clear()
             waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
             await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:

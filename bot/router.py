@@ -8,10 +8,12 @@ a refusal leaves nothing half-done and a redelivered event is ignored.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.clock import to_iso
 from bot.context import Context, Refused, Services
 from bot.messages import Incoming, Kind, Reply
 from storage import conversations, events, memberships, persons
@@ -108,13 +110,14 @@ class Router:
         db = self.services.db
         try:
             async with db.transaction():
-                if incoming.event_id and not await events.claim(
-                    db, incoming.event_id, self.services.clock.now()
-                ):
+                ctx = await self._context(incoming, claim=True)
+                if ctx is None:
                     return []
-                ctx = await self._context(incoming)
+                before = conversations.fingerprint(ctx.conversation)
                 await self._route(ctx)
-                await conversations.save(db, ctx.person.id, _with_menu(ctx), ctx.now)
+                conversation = _with_menu(ctx)
+                if conversations.fingerprint(conversation) != before:
+                    await conversations.save(db, ctx.person.id, conversation, ctx.now)
                 return ctx.replies
         except Refused as refusal:
             return await self._after_failure(incoming, refusal.message)
@@ -125,11 +128,10 @@ class Router:
     async def _after_failure(self, incoming: Incoming, message: str | None) -> list[Reply]:
         """Record the event as handled and answer, in a transaction of its own,
         since the handler's was rolled back."""
-        db = self.services.db
-        async with db.transaction():
-            if incoming.event_id:
-                await events.claim(db, incoming.event_id, self.services.clock.now())
-            ctx = await self._context(incoming)
+        async with self.services.db.transaction():
+            ctx = await self._context(incoming, claim=True)
+            if ctx is None:
+                return []
             if message is None:
                 message = ctx._(
                     "Sorry, something went wrong on our side and nothing was changed. "
@@ -137,16 +139,15 @@ class Router:
                 )
             return [Reply(message)]
 
-    async def _context(self, incoming: Incoming) -> Context:
-        person, _ = await persons.resolve(
-            self.services.db,
-            incoming.identity,
-            now=self.services.clock.now(),
-            display_name=incoming.display_name,
-            locale_hint=incoming.language_hint,
-            address=incoming.address,
+    async def _context(self, incoming: Incoming, *, claim: bool) -> Context | None:
+        """Claim the event, resolve the person and load the step in one round trip;
+        None when the event was already processed."""
+        opened = await self.services.db.run(
+            _open_event, incoming, to_iso(self.services.clock.now()), claim
         )
-        conversation = await conversations.load(self.services.db, person.id)
+        if opened is None:
+            return None
+        person, conversation = opened
         return Context(self.services, incoming, person, conversation, self.commands)
 
     async def _route(self, ctx: Context) -> None:
@@ -247,6 +248,22 @@ class Router:
             )
             return
         await handler(ctx, text)
+
+
+def _open_event(
+    conn: sqlite3.Connection, incoming: Incoming, stamp: str, claim: bool
+) -> tuple[persons.Person, conversations.Conversation] | None:
+    if claim and incoming.event_id and not events.claim_sync(conn, incoming.event_id, stamp):
+        return None
+    person, _ = persons.resolve_sync(
+        conn,
+        incoming.identity,
+        stamp,
+        incoming.display_name,
+        incoming.language_hint,
+        incoming.address,
+    )
+    return person, conversations.load_sync(conn, person.id)
 
 
 def _with_menu(ctx: Context) -> conversations.Conversation:

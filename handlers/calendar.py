@@ -26,6 +26,8 @@ def register(router: Router) -> None:
             elif phase.closes_at is not None and phase.closes_at <= ctx.now:
                 line += " — " + ctx._("closed")
             else:
-                line += " — " + ctx._("opens in {delay}", delay=ctx.t.duration(phase.opens_at - ctx.now))
+                line += " — " + ctx._(
+                    "opens in {delay}", delay=ctx.t.duration(phase.opens_at - ctx.now)
+                )
             lines.append(line)
         ctx.reply("\n".join(lines))

@@ -45,8 +45,11 @@ def phase_span(t: Translator, phase: Phase) -> str:
 def place(t: Translator, collectivite: Collectivite) -> str:
     """``Saint-Julien-de-Lampon (Dordogne, 24)``: enough to tell homonyms apart."""
     if collectivite.kind == "epci":
-        return t._("{name} (intercommunality, SIREN {siren})", name=collectivite.name,
-                   siren=collectivite.code)
+        return t._(
+            "{name} (intercommunality, SIREN {siren})",
+            name=collectivite.name,
+            siren=collectivite.code,
+        )
     if collectivite.departement_name:
         return f"{collectivite.name} ({collectivite.departement_name}, {collectivite.departement})"
     return f"{collectivite.name} ({collectivite.departement})"

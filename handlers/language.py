@@ -25,8 +25,15 @@ def register(router: Router) -> None:
     @router.command("language", "langue", "language", N_("Change the language"))
     async def language(ctx: Context) -> None:
         wanted = ctx.incoming.arg_text.strip().lower()[:20]
-        aliases = {"fr": "fr", "français": "fr", "francais": "fr", "french": "fr",
-                   "en": "en", "english": "en", "anglais": "en"}
+        aliases = {
+            "fr": "fr",
+            "français": "fr",
+            "francais": "fr",
+            "french": "fr",
+            "en": "en",
+            "english": "en",
+            "anglais": "en",
+        }
         if wanted in aliases:
             await set_language(ctx, aliases[wanted])
             ctx.reply(ctx._("From now on I will write to you in English."))
@@ -38,8 +45,12 @@ def register(router: Router) -> None:
     @router.action("lang")
     async def pick(ctx: Context, args: list[str]) -> None:
         if len(args) != 1 or args[0] not in LOCALES:
-            ctx.reply(ctx._("This button is no longer valid. Type {help} to see what you can do.",
-                            help=ctx.cmd("help")))
+            ctx.reply(
+                ctx._(
+                    "This button is no longer valid. Type {help} to see what you can do.",
+                    help=ctx.cmd("help"),
+                )
+            )
             return
         await set_language(ctx, args[0])
         ctx.reply(ctx._("From now on I will write to you in English."))

@@ -53,7 +53,10 @@ async def show_queue(ctx: Context, offset: int = 0) -> None:
 
 def register(router: Router) -> None:
     @router.command(
-        "moderation", "moderation", "review", N_("Review the requests waiting for the staff"),
+        "moderation",
+        "moderation",
+        "review",
+        N_("Review the requests waiting for the staff"),
         audience="staff",
     )
     async def moderation(ctx: Context) -> None:
@@ -81,8 +84,13 @@ def register(router: Router) -> None:
             member = await persons.get(ctx.db, item.person_id)
             if member is not None and member.acting_for is None:
                 await persons.set_acting_for(ctx.db, member.id, item.collectivite)
-            ctx.reply(ctx._("Approved: {person} for {name}.", person=item.person_name or "—",
-                            name=item.collectivite_name))
+            ctx.reply(
+                ctx._(
+                    "Approved: {person} for {name}.",
+                    person=item.person_name or "—",
+                    name=item.collectivite_name,
+                )
+            )
             await ctx.notify(
                 item.person_id,
                 "membership",
@@ -97,8 +105,13 @@ def register(router: Router) -> None:
                 ),
             )
         else:
-            ctx.reply(ctx._("Rejected: {person} for {name}.", person=item.person_name or "—",
-                            name=item.collectivite_name))
+            ctx.reply(
+                ctx._(
+                    "Rejected: {person} for {name}.",
+                    person=item.person_name or "—",
+                    name=item.collectivite_name,
+                )
+            )
             await ctx.notify(
                 item.person_id,
                 "membership",

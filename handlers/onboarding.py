@@ -8,6 +8,7 @@ interrupted on the phone finds the flow where they left it.
 from __future__ import annotations
 
 from bot.context import Context
+from bot.evidence import describe
 from bot.i18n import LOCALES, N_
 from bot.messages import Choice, Reply
 from bot.router import Router
@@ -94,8 +95,11 @@ def register(router: Router) -> None:
 
     @router.step("onb.lang")
     async def typed_language(ctx: Context, text: str) -> None:
-        ctx.ask("onb.lang", "Tapez 1 pour le français. / Type 2 for English.",
-                language_choices("onb.lang"))
+        ctx.ask(
+            "onb.lang",
+            "Tapez 1 pour le français. / Type 2 for English.",
+            language_choices("onb.lang"),
+        )
 
     @router.step("onb.search")
     async def search(ctx: Context, text: str) -> None:
@@ -104,8 +108,13 @@ def register(router: Router) -> None:
             await ask_search(ctx)
             return
         if len(query) > MAX_QUERY:
-            ctx.ask("onb.search", ctx._("That is too long for a name: {limit} characters at most.",
-                                         limit=ctx.t.number(MAX_QUERY)))
+            ctx.ask(
+                "onb.search",
+                ctx._(
+                    "That is too long for a name: {limit} characters at most.",
+                    limit=ctx.t.number(MAX_QUERY),
+                ),
+            )
             return
         matches = await collectivites.lookup(ctx.db, query)
         if not matches:
@@ -202,8 +211,13 @@ def register(router: Router) -> None:
         open_mode = ctx.config.verification == "open"
         identities = await persons.identities(ctx.db, ctx.person.id)
         membership = await memberships.request(
-            ctx.db, ctx.person.id, code, role,  # type: ignore[arg-type]
-            approve=open_mode, evidence=", ".join(identities), now=ctx.now,
+            ctx.db,
+            ctx.person.id,
+            code,
+            role,
+            approve=open_mode,
+            evidence=", ".join(map(describe, identities)),
+            now=ctx.now,
         )
         if ctx.person.acting_for is None or open_mode:
             await persons.set_acting_for(ctx.db, ctx.person.id, code)

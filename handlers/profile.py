@@ -40,13 +40,17 @@ async def show_profile(ctx: Context) -> None:
             line += " — " + ctx._("you act on its behalf")
         elif membership.status == "approved":
             choices.append(
-                Choice(ctx._("Act for {name}", name=membership.collectivite_name),
-                       f"prof.act:{membership.collectivite}")
+                Choice(
+                    ctx._("Act for {name}", name=membership.collectivite_name),
+                    f"prof.act:{membership.collectivite}",
+                )
             )
         lines.append("• " + line)
         choices.append(
-            Choice(ctx._("Leave {name}", name=membership.collectivite_name),
-                   f"prof.leave:{membership.collectivite}")
+            Choice(
+                ctx._("Leave {name}", name=membership.collectivite_name),
+                f"prof.leave:{membership.collectivite}",
+            )
         )
     choices.append(Choice(ctx._("Add a collectivité"), "prof.add"))
     ctx.reply("\n".join(lines), choices)
@@ -78,8 +82,10 @@ def register(router: Router) -> None:
                 name=membership.collectivite_name,
             ),
             [
-                Choice(ctx._("Yes, leave {name}", name=membership.collectivite_name),
-                       f"prof.left:{membership.collectivite}"),
+                Choice(
+                    ctx._("Yes, leave {name}", name=membership.collectivite_name),
+                    f"prof.left:{membership.collectivite}",
+                ),
                 Choice(ctx._("No, stay"), "prof.stay"),
             ],
             code=membership.collectivite,

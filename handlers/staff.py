@@ -15,7 +15,9 @@ from bot.router import Router
 from handlers.common import stale_button
 from storage import persons
 
-IDENTITY = re.compile(r"^(telegram:-?\d{1,20}|matrix:@[^:\s]{1,255}:[^\s]{1,255}|console:\S{1,64})$")
+IDENTITY = re.compile(
+    r"^(telegram:\d{1,20}|matrix:@[^:\s]{1,255}:[^\s]{1,255}|(console|memory):[^\s:]{1,64})$"
+)
 ADD = ("ajouter", "add")
 REMOVE = ("retirer", "remove")
 
@@ -33,14 +35,19 @@ async def _list(ctx: Context) -> None:
         title = ctx._("administrator") if member.is_admin else ctx._("staff")
         lines.append(f"• {member.display_name or '—'} ({ids}) — {title}")
         if not member.is_admin:
-            choices.append(Choice(ctx._("Remove {name}", name=member.display_name or ids),
-                                  f"staff.rm:{member.id}"))
+            choices.append(
+                Choice(
+                    ctx._("Remove {name}", name=member.display_name or ids), f"staff.rm:{member.id}"
+                )
+            )
     lines.append("")
+    verb = ADD[0] if ctx.locale == "fr" else ADD[1]
+    add_command = ctx.cmd("team") + " " + verb
     lines.append(
         ctx._(
             "To add someone, type {command} followed by their identity, e.g. "
             "{command} telegram:123456789 or {command} matrix:@jane.doe:agent.tchap.gouv.fr",
-            command=f"{ctx.cmd('team')} {ADD[0] if ctx.locale == 'fr' else ADD[1]}",
+            command=add_command,
         )
     )
     ctx.reply("\n".join(lines), choices)
@@ -53,18 +60,24 @@ async def _set_staff(ctx: Context, target: persons.Person, staff: bool) -> None:
     if staff:
         ctx.reply(ctx._("{name} is now a member of the staff.", name=target.display_name or "—"))
         await ctx.notify(
-            target.id, "staff",
-            lambda r: Reply(r._("You are now a member of the consultation staff. Type {help} to "
-                                "see what you can do.", help=r.cmd("help"))),
+            target.id,
+            "staff",
+            lambda r: Reply(
+                r._(
+                    "You are now a member of the consultation staff. Type {help} to "
+                    "see what you can do.",
+                    help=r.cmd("help"),
+                )
+            ),
         )
     else:
-        ctx.reply(ctx._("{name} is no longer a member of the staff.",
-                        name=target.display_name or "—"))
+        ctx.reply(
+            ctx._("{name} is no longer a member of the staff.", name=target.display_name or "—")
+        )
 
 
 def register(router: Router) -> None:
-    @router.command("team", "equipe", "team", N_("Add or remove staff members"),
-                    audience="admin")
+    @router.command("team", "equipe", "team", N_("Add or remove staff members"), audience="admin")
     async def team(ctx: Context) -> None:
         args = ctx.incoming.args
         if not args:
@@ -76,17 +89,20 @@ def register(router: Router) -> None:
             await _list(ctx)
             return
         if not valid_identity(identity):
-            raise Refused(ctx._("“{identity}” is not an identity I know. Examples: "
-                                "telegram:123456789, matrix:@jane.doe:agent.tchap.gouv.fr",
-                                identity=identity[:80]))
+            raise Refused(
+                ctx._(
+                    "“{identity}” is not an identity I know. Examples: "
+                    "telegram:123456789, matrix:@jane.doe:agent.tchap.gouv.fr",
+                    identity=identity[:80],
+                )
+            )
         if verb in ADD:
             target = await persons.ensure(ctx.db, identity, now=ctx.now)
             await _set_staff(ctx, target, True)
         else:
             found = await persons.by_identity(ctx.db, identity)
             if found is None or not found.is_staff:
-                raise Refused(ctx._("{identity} is not a member of the staff.",
-                                    identity=identity))
+                raise Refused(ctx._("{identity} is not a member of the staff.", identity=identity))
             await _set_staff(ctx, found, False)
 
     @router.action("staff.rm")

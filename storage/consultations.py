@@ -50,32 +50,35 @@ class Consultation:
 
 
 async def current(db: Database) -> Consultation | None:
-    """The consultation people are taking part in: the most recent one."""
-    row = await db.fetchone(
-        "SELECT id, slug, title, settings FROM consultations ORDER BY id DESC LIMIT 1"
+    """The consultation people are taking part in: the most recent one.
+
+    One query with its phases, since nearly every event asks for it.
+    """
+    rows = await db.fetchall(
+        "SELECT c.id, c.slug, c.title, c.settings, p.id AS phase_id, p.position, p.kind,"
+        " p.opens_at, p.closes_at"
+        " FROM consultations c LEFT JOIN phases p ON p.consultation_id = c.id"
+        " WHERE c.id = (SELECT MAX(id) FROM consultations) ORDER BY p.position"
     )
-    if row is None:
+    if not rows:
         return None
-    phase_rows = await db.fetchall(
-        "SELECT id, position, kind, opens_at, closes_at FROM phases"
-        " WHERE consultation_id = ? ORDER BY position",
-        (row["id"],),
-    )
+    first = rows[0]
     phases = tuple(
         Phase(
-            id=int(p["id"]),
+            id=int(p["phase_id"]),
             position=int(p["position"]),
             kind=p["kind"],
             opens_at=from_iso(p["opens_at"]),
             closes_at=from_iso(p["closes_at"]) if p["closes_at"] else None,
         )
-        for p in phase_rows
+        for p in rows
+        if p["phase_id"] is not None
     )
     return Consultation(
-        id=int(row["id"]),
-        slug=str(row["slug"]),
-        title=str(row["title"]),
-        settings=json.loads(row["settings"]),
+        id=int(first["id"]),
+        slug=str(first["slug"]),
+        title=str(first["title"]),
+        settings=json.loads(first["settings"]),
         phases=phases,
     )
 

@@ -7,6 +7,7 @@ number typed on the console or on Matrix maps to the choices last shown.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,13 +23,28 @@ class Conversation:
     menu: list[str] = field(default_factory=list)
 
 
-async def load(db: Database, person_id: int) -> Conversation:
-    row = await db.fetchone(
+def load_sync(conn: sqlite3.Connection, person_id: int) -> Conversation:
+    row = conn.execute(
         "SELECT step, data, menu FROM conversations WHERE person_id = ?", (person_id,)
-    )
+    ).fetchone()
     if row is None:
         return Conversation()
-    return Conversation(step=row["step"], data=json.loads(row["data"]), menu=json.loads(row["menu"]))
+    return Conversation(
+        step=row["step"], data=json.loads(row["data"]), menu=json.loads(row["menu"])
+    )
+
+
+async def load(db: Database, person_id: int) -> Conversation:
+    return await db.run(load_sync, person_id)
+
+
+def fingerprint(conversation: Conversation) -> tuple[str | None, str, str]:
+    """What ``save`` would write, to skip the write when nothing changed."""
+    return (
+        conversation.step,
+        json.dumps(conversation.data, ensure_ascii=False, sort_keys=True),
+        json.dumps(conversation.menu, ensure_ascii=False),
+    )
 
 
 async def save(db: Database, person_id: int, conversation: Conversation, now: datetime) -> None:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 
 from bot.clock import to_iso
 from storage.db import Database
 
 
-async def claim(db: Database, event_id: str, now: datetime) -> bool:
+def claim_sync(conn: sqlite3.Connection, event_id: str, stamp: str) -> bool:
     """Record an event id; False when it was already processed (a redelivery)."""
-    count = await db.execute_rowcount(
+    cursor = conn.execute(
         "INSERT OR IGNORE INTO processed_events(event_id, processed_at) VALUES (?, ?)",
-        (event_id, to_iso(now)),
+        (event_id, stamp),
     )
-    return count == 1
+    return cursor.rowcount == 1
+
+
+async def claim(db: Database, event_id: str, now: datetime) -> bool:
+    return await db.run(claim_sync, event_id, to_iso(now))
 
 
 async def forget_older_than(db: Database, now: datetime, days: int) -> int:

@@ -74,7 +74,15 @@ async def request(
         " ON CONFLICT(person_id, collectivite) DO UPDATE SET role = excluded.role,"
         " status = excluded.status, evidence = excluded.evidence,"
         " created_at = excluded.created_at, decided_at = excluded.decided_at, decided_by = NULL",
-        (person_id, collectivite, role, status, evidence, to_iso(now), to_iso(now) if approve else None),
+        (
+            person_id,
+            collectivite,
+            role,
+            status,
+            evidence,
+            to_iso(now),
+            to_iso(now) if approve else None,
+        ),
     )
     found = await get_for(db, person_id, collectivite)
     assert found is not None

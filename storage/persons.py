@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -53,13 +54,54 @@ async def get(db: Database, person_id: int) -> Person | None:
     return _person(row) if row else None
 
 
+_BY_IDENTITY = (
+    f"SELECT {', '.join('p.' + c.strip() for c in _COLUMNS.split(','))} "
+    "FROM persons p JOIN identities i ON i.person_id = p.id WHERE i.identity = ?"
+)
+
+
 async def by_identity(db: Database, identity: str) -> Person | None:
-    row = await db.fetchone(
-        f"SELECT {', '.join('p.' + c.strip() for c in _COLUMNS.split(','))} "
-        "FROM persons p JOIN identities i ON i.person_id = p.id WHERE i.identity = ?",
-        (identity,),
-    )
+    row = await db.fetchone(_BY_IDENTITY, (identity,))
     return _person(row) if row else None
+
+
+def resolve_sync(
+    conn: sqlite3.Connection,
+    identity: str,
+    stamp: str,
+    display_name: str = "",
+    locale_hint: str = "",
+    address: str = "",
+) -> tuple[Person, bool]:
+    """The person behind an identity, created on first contact; (person, created).
+
+    Synchronous so the router can run it in the database thread together with
+    the other statements that open an event (see ``Database.run``). The
+    delivery address and last-seen time are refreshed so notifications go
+    where the person was last heard from.
+    """
+    row = conn.execute(_BY_IDENTITY, (identity,)).fetchone()
+    if row is None:
+        person_id = conn.execute(
+            "INSERT INTO persons(display_name, locale_hint, created_at) VALUES (?, ?, ?)",
+            (display_name[:200], locale_hint or None, stamp),
+        ).lastrowid
+        conn.execute(
+            "INSERT INTO identities(identity, backend, person_id, address, last_seen, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (identity, identity.split(":", 1)[0], person_id, address, stamp, stamp),
+        )
+        created = conn.execute(f"SELECT {_COLUMNS} FROM persons WHERE id = ?", (person_id,))
+        return _person(created.fetchone()), True
+    person = _person(row)
+    conn.execute(
+        "UPDATE identities SET last_seen = ?, address = CASE WHEN ? = '' THEN address ELSE ? END"
+        " WHERE identity = ?",
+        (stamp, address, address, identity),
+    )
+    if locale_hint and person.locale is None and locale_hint != person.locale_hint:
+        conn.execute("UPDATE persons SET locale_hint = ? WHERE id = ?", (locale_hint, person.id))
+    return person, False
 
 
 async def resolve(
@@ -71,35 +113,7 @@ async def resolve(
     locale_hint: str = "",
     address: str = "",
 ) -> tuple[Person, bool]:
-    """The person behind an identity, created on first contact; (person, created).
-
-    The delivery address and last-seen time are refreshed on every event so
-    notifications go where the person was last heard from.
-    """
-    stamp = to_iso(now)
-    person = await by_identity(db, identity)
-    if person is None:
-        person_id = await db.execute(
-            "INSERT INTO persons(display_name, locale_hint, created_at) VALUES (?, ?, ?)",
-            (display_name[:200], locale_hint or None, stamp),
-        )
-        backend = identity.split(":", 1)[0]
-        await db.execute(
-            "INSERT INTO identities(identity, backend, person_id, address, last_seen, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (identity, backend, person_id, address, stamp, stamp),
-        )
-        created = await get(db, person_id)
-        assert created is not None
-        return created, True
-    await db.execute(
-        "UPDATE identities SET last_seen = ?, address = CASE WHEN ? = '' THEN address ELSE ? END"
-        " WHERE identity = ?",
-        (stamp, address, address, identity),
-    )
-    if locale_hint and person.locale is None and locale_hint != person.locale_hint:
-        await db.execute("UPDATE persons SET locale_hint = ? WHERE id = ?", (locale_hint, person.id))
-    return person, False
+    return await db.run(resolve_sync, identity, to_iso(now), display_name, locale_hint, address)
 
 
 async def ensure(db: Database, identity: str, *, now: datetime, display_name: str = "") -> Person:

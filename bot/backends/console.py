@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import uuid
 import sys
 import tempfile
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO

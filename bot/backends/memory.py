@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import uuid
 from collections import defaultdict
 
 from bot.app import App
@@ -19,6 +20,7 @@ class MemoryBackend:
         self.app = app
         self.delivered: dict[str, list[Reply]] = defaultdict(list)
         self._ids = itertools.count(1)
+        self._session = uuid.uuid4().hex[:8]
         app.add_backend(self)
 
     async def run(self, dispatch: Dispatch, stop: asyncio.Event) -> None:
@@ -32,13 +34,16 @@ class MemoryBackend:
 
     async def send(self, incoming: Incoming) -> list[Reply]:
         replies = await self.app.handle(incoming)
-        await self.app.sender.drain()
+        if self.app.sender.woken:
+            await self.app.sender.drain()
         return replies
 
-    async def say(self, user: str, text: str, *, language: str = "", event_id: str = "") -> list[Reply]:
+    async def say(
+        self, user: str, text: str, *, language: str = "", event_id: str = ""
+    ) -> list[Reply]:
         incoming = from_text(
             self.identity(user),
-            event_id or f"memory:{next(self._ids)}",
+            event_id or f"memory:{self._session}:{next(self._ids)}",
             text,
             display_name=user,
             language_hint=language,
@@ -49,7 +54,7 @@ class MemoryBackend:
     async def press(self, user: str, data: str) -> list[Reply]:
         incoming = Incoming(
             self.identity(user),
-            f"memory:{next(self._ids)}",
+            f"memory:{self._session}:{next(self._ids)}",
             Kind.CHOICE,
             data=data,
             display_name=user,
