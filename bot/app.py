@@ -13,7 +13,7 @@ from bot.messages import Incoming, Reply
 from bot.outbox import Sender
 from bot.router import Router
 from handlers import register_all
-from storage import refdata
+from storage import events, refdata
 from storage.db import Database
 
 
@@ -36,9 +36,13 @@ class App:
         db = await Database.open(config.db_path)
         if load_refdata:
             await refdata.ensure_loaded(db)
+        clock = clock or SystemClock()
+        async with db.transaction():
+            # Redeliveries come within minutes; a month of ids is plenty to refuse them.
+            await events.forget_older_than(db, clock.now(), config.limits.processed_events_days)
         services = Services(
             db=db,
-            clock=clock or SystemClock(),
+            clock=clock,
             config=config,
             translations=translations or Translations(),
         )

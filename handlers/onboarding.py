@@ -136,7 +136,11 @@ def register(router: Router) -> None:
             label = place(ctx.t, match.collectivite)
             if match.collectivite.postcodes:
                 label += " — " + match.collectivite.postcodes[0]
-            if match.via_name and match.via_name != match.collectivite.name:
+            if (
+                match.via_kind != "postcode"
+                and match.via_name
+                and match.via_name != match.collectivite.name
+            ):
                 label = f"{match.via_name} → {label}"
             choices.append(Choice(label, f"onb.pick:{match.collectivite.code}"))
         ctx.ask(
