@@ -23,7 +23,7 @@ async def run(config: Config) -> int:
     if config.telegram is not None:
         from bot.backends.telegram import TelegramBackend
 
-        backends.append(TelegramBackend(config.telegram, app.services))
+        backends.append(TelegramBackend(config.telegram, app.services, app.router.commands))
     if config.matrix is not None:
         from bot.backends.matrix import MatrixBackend
 

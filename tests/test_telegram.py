@@ -1,0 +1,474 @@
+"""bot.backends.telegram end to end: the real python-telegram-bot, the real App
+and SQLite, against the local Bot API server of tests/fake_telegram.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.app import App
+from bot.backends.telegram import TelegramBackend
+from bot.backends.telegram_polling import OFFSET_KEY, stored_offset
+from bot.backends.telegram_render import CALLBACK_DATA_LIMIT, TEXT_LIMIT, utf16_len
+from bot.clock import FrozenClock, to_iso
+from bot.config import ConfigError, TelegramConfig
+from bot.context import Context
+from bot.messages import Choice, File, Image, Reply
+from storage import events, memberships, outbox, persons
+from tests.conftest import NOW, make_app
+from tests.fake_telegram import BOT_USER, TOKEN, FakeTelegram, TgUser, group_chat
+
+MARIE = TgUser(1001, "Marie", "Dupont", "fr")
+JOHN = TgUser(1002, "John", "Smith", "en")
+GROUP = -100777
+BOT_NAME = BOT_USER["username"]
+
+
+@dataclass
+class Running:
+    """A TelegramBackend polling the fake server on behalf of an App."""
+
+    app: App
+    backend: TelegramBackend
+    fake: FakeTelegram
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    async def say(self, user: TgUser, text: str, **where: Any) -> dict[str, Any]:
+        """Send ``text`` and return the bot's last message in that chat."""
+        chat = where.get("chat") or user.private_chat()
+        await self.fake.handled(self.fake.say(user, text, **where))
+        return self.fake.last(chat["id"])
+
+    async def press(self, user: TgUser, message: dict[str, Any], data: str) -> dict[str, Any]:
+        await self.fake.handled(self.fake.press(user, message, data))
+        return self.fake.last(message["chat"]["id"])
+
+    async def halt(self) -> None:
+        self.stop.set()
+        await asyncio.wait_for(self.task, 10)
+
+
+async def start(app: App, fake: FakeTelegram, token: str = TOKEN) -> Running:
+    backend = TelegramBackend(
+        TelegramConfig(token=token, base_url=fake.base_url),
+        app.services,
+        app.router.commands,
+        poll_timeout=10,
+    )
+    app.add_backend(backend)
+    stop = asyncio.Event()
+    task = asyncio.create_task(backend.run(app.handle, stop))
+    seen = len(fake.polls)
+    await fake.wait_for(lambda: len(fake.polls) > seen)
+    return Running(app, backend, fake, stop, task)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.close()
+    # Whatever a test did, no keyboard ever carried callback data Telegram refuses.
+    for call in server.calls:
+        for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", []):
+            for button in row:
+                assert len(button["callback_data"].encode()) <= CALLBACK_DATA_LIMIT
+
+
+@pytest.fixture
+async def tg(fake: FakeTelegram, db_path: Path, clock: FrozenClock) -> AsyncIterator[Running]:
+    app = await make_app(db_path, clock)
+    running = await start(app, fake)
+    yield running
+    await running.halt()
+    await app.close()
+
+
+def texts(fake: FakeTelegram, chat: int) -> list[str]:
+    return [m.get("text", m.get("caption", "")) for m in fake.sent(chat)]
+
+
+# -- private chats -------------------------------------------------------------------------
+async def test_french_onboarding_with_buttons(tg: Running) -> None:
+    fake = tg.fake
+    welcome = await tg.say(MARIE, "/start")
+    assert "Bienvenue sur Guichet" in welcome["text"]
+    assert fake.buttons(welcome) == [("Français", "onb.lang:fr"), ("English", "onb.lang:en")]
+
+    search = await tg.press(MARIE, welcome, "onb.lang:fr")
+    assert fake.answered_queries == [
+        fake.calls_to("answerCallbackQuery")[0].params["callback_query_id"]
+    ]
+    assert search["text"].startswith("Quelle collectivité représentez-vous ?")
+
+    found = await tg.say(MARIE, "st julien 24")
+    assert "Plusieurs collectivités correspondent à « st julien 24 »" in found["text"]
+    first_label, first_data = fake.buttons(found)[0]
+    assert first_label == "Saint-Julien-de-Lampon (Dordogne, 24) — 24370"
+    assert first_data == "onb.pick:24432"
+    assert len(fake.buttons(found)) == 5
+
+    role = await tg.press(MARIE, found, first_data)
+    assert role["text"] == "Saint-Julien-de-Lampon (Dordogne, 24) : quel y est votre rôle ?"
+    assert [d for _, d in fake.buttons(role)] == ["onb.role:elu", "onb.role:agent", "onb.again"]
+
+    confirm = await tg.press(MARIE, role, "onb.role:elu")
+    assert (
+        "vous représentez Saint-Julien-de-Lampon (Dordogne, 24) en tant qu'élu·e"
+        in (confirm["text"])
+    )
+    assert fake.buttons(confirm) == [("Confirmer", "onb.ok"), ("Recommencer", "onb.again")]
+
+    done = await tg.press(MARIE, confirm, "onb.ok")
+    assert done["text"].startswith("Bienvenue ! Vous êtes inscrit·e en tant qu'élu·e")
+    assert "/aide" in done["text"] and "reply_markup" not in done
+    assert len(fake.answered_queries) == 4
+
+    person = await persons.by_identity(tg.app.services.db, "telegram:1001")
+    assert person is not None and person.display_name == "Marie Dupont"
+    approved = await memberships.approved_of_person(tg.app.services.db, person.id)
+    assert [m.collectivite for m in approved] == ["24432"]
+    assert await persons.delivery_target(tg.app.services.db, person.id) == ("telegram:1001", "1001")
+
+
+async def test_deep_link_start_carries_the_insee_code(tg: Running) -> None:
+    welcome = await tg.say(MARIE, "/start 24432")
+    role = await tg.press(MARIE, welcome, "onb.lang:fr")
+    assert role["text"] == "Saint-Julien-de-Lampon (Dordogne, 24) : quel y est votre rôle ?"
+
+
+async def test_english_user_gets_english_replies(tg: Running) -> None:
+    welcome = await tg.say(JOHN, "/start")
+    search = await tg.press(JOHN, welcome, "onb.lang:en")
+    assert search["text"].startswith("Which collectivité do you represent?")
+    help_text = (await tg.say(JOHN, "/help"))["text"]
+    assert "What you can do now:" in help_text and "/calendar" in help_text
+
+
+async def test_unknown_person_is_answered_in_the_language_telegram_reports(tg: Running) -> None:
+    reply = await tg.say(JOHN, "/nonsense")
+    assert reply["text"].startswith("I don't know the command /nonsense")
+
+
+async def test_command_menu_in_french_and_english(tg: Running) -> None:
+    menus = {
+        key: {c["command"]: c["description"] for c in commands}
+        for key, commands in tg.fake.menus.items()
+    }
+    french, english = menus[("default", "")], menus[("default", "en")]
+    assert french["aide"] == "Ce que vous pouvez faire maintenant"
+    assert english["help"] == "What you can do now"
+    assert {"start", "aide", "calendrier", "profil", "langue", "annuler"} <= set(french)
+    assert "equipe" not in french and "team" not in english  # admins only
+    assert set(menus[("all_group_chats", "")]) == {"aide", "calendrier"}
+    assert set(menus[("all_group_chats", "en")]) == {"help", "calendar"}
+
+
+async def test_forged_button_is_answered_and_refused(tg: Running) -> None:
+    shown = await tg.say(MARIE, "/langue")
+    for forged in ("onb.ok:forged", "x" * 80):
+        refused = await tg.press(MARIE, shown, forged)
+        assert refused["text"] == (
+            "Ce bouton n'est plus valable. Tapez /aide pour voir ce que vous pouvez faire."
+        )
+    assert len(tg.fake.answered_queries) == 2
+
+
+async def test_user_text_is_escaped_for_html(tg: Running) -> None:
+    welcome = await tg.say(MARIE, "/start")
+    await tg.press(MARIE, welcome, "onb.lang:fr")
+    reply = await tg.say(MARIE, "<b>x</b> & co")
+    assert "« <b>x</b> & co »" in reply["text"]  # shown as typed, not as bold
+    raw = tg.fake.calls_to("sendMessage")[-1].params
+    assert raw["parse_mode"] == "HTML"
+    assert "&lt;b&gt;x&lt;/b&gt; &amp; co" in raw["text"]
+
+
+async def test_edit_replaces_the_pressed_message(tg: Running) -> None:
+    @tg.app.router.action("t.edit")
+    async def flip(ctx: Context, args: list[str]) -> None:
+        ctx.reply(f"Page {args[0]}", [Choice("Next", f"t.edit:{int(args[0]) + 1}")], edit=True)
+
+    first = await tg.say(MARIE, "/langue")
+    edited = await tg.press(MARIE, first, "t.edit:2")
+    assert edited["message_id"] == first["message_id"]
+    assert edited["text"] == "Page 2" and tg.fake.buttons(edited) == [("Next", "t.edit:3")]
+    assert len(tg.fake.calls_to("editMessageText")) == 1
+    assert not tg.fake.calls_to("sendMessage")[1:]  # nothing sent beside /langue's answer
+
+
+async def test_image_and_file_are_sent_natively(tg: Running) -> None:
+    @tg.app.router.command("chart", "graphique", "chart", "A chart")
+    async def chart(ctx: Context) -> None:
+        alt = ctx.incoming.arg_text or "Participation par département"
+        ctx.reply(
+            "Voici le graphique.",
+            [Choice("Export", "t.export")],
+            image=Image(b"\x89PNG fake", alt),
+            file=File("export.csv", b"a;b\n1;2\n"),
+        )
+
+    await tg.say(MARIE, "/graphique")
+    text, photo, document = tg.fake.sent(MARIE.id)
+    assert text["text"] == "Voici le graphique." and "reply_markup" not in text
+    assert photo["caption"] == "Participation par département"
+    assert tg.fake.calls_to("sendPhoto")[0].files["photo"][1] == b"\x89PNG fake"
+    assert document["document"]["file_name"] == "export.csv"
+    assert tg.fake.buttons(document) == [("Export", "t.export")]  # keyboard on the last part
+
+    long_alt = "Une description très détaillée. " * 40
+    await tg.say(MARIE, "/graphique " + long_alt)
+    *_, photo, alt_text, document = tg.fake.sent(MARIE.id)
+    assert "caption" not in photo and alt_text["text"] == long_alt.strip()
+
+
+# -- delivery through the outbox ------------------------------------------------------------
+async def test_long_reply_is_split_with_the_keyboard_last(tg: Running) -> None:
+    paragraphs = [f"Paragraphe {i} :" + " la consultation avance." * 40 for i in range(12)]
+    reply = Reply("\n\n".join(paragraphs), [Choice("OK", "lang:fr")])
+    await tg.backend.deliver("telegram:1001", "", reply)
+    parts = tg.fake.sent(MARIE.id)
+    assert len(parts) == 3
+    assert all(utf16_len(p["text"]) <= TEXT_LIMIT for p in parts)
+    assert all(p["text"].startswith("Paragraphe") for p in parts)  # cut between paragraphs
+    assert "\n\n".join(p["text"] for p in parts) == reply.text
+    assert [bool(tg.fake.buttons(p)) for p in parts] == [False, False, True]
+
+
+async def test_too_long_callback_data_falls_back_to_a_numbered_list(tg: Running) -> None:
+    await tg.backend.deliver(
+        "telegram:1001",
+        "1001",
+        Reply("Choisissez :", [Choice("Court", "a:1"), Choice("Long", "b:" + "é" * 40)]),
+    )
+    message = tg.fake.last(MARIE.id)
+    assert message["text"] == "Choisissez :\n  1. Court\n  2. Long"
+    assert "reply_markup" not in message
+
+
+async def _queue(app: App, identity: str, text: str) -> int:
+    db = app.services.db
+    async with db.transaction():
+        person = await persons.ensure(db, identity, now=NOW)
+        await outbox.enqueue(db, person.id, "test", Reply(text), NOW)
+    return person.id
+
+
+async def _row(app: App) -> Any:
+    return await app.services.db.fetchone("SELECT status, attempts, not_before, error FROM outbox")
+
+
+async def test_outbox_to_a_blocked_user_is_marked_blocked(tg: Running) -> None:
+    await tg.say(MARIE, "/aide")
+    await _queue(tg.app, "telegram:1001", "La phase de vote est ouverte.")
+    tg.fake.blocked.add(MARIE.id)
+    assert await tg.app.sender.drain() == 0
+    row = await _row(tg.app)
+    assert row["status"] == "blocked" and "blocked by the user" in row["error"]
+
+
+async def test_outbox_honours_retry_after(tg: Running, clock: FrozenClock) -> None:
+    await _queue(tg.app, "telegram:1001", "Rappel : plus que trois jours.")
+    tg.fake.flood[MARIE.id] = [7]
+    assert await tg.app.sender.drain() == 0
+    row = await _row(tg.app)
+    assert row["status"] == "pending" and row["attempts"] == 1
+    assert row["not_before"] == to_iso(NOW + timedelta(seconds=7))
+    clock.advance(timedelta(seconds=7))
+    assert await tg.app.sender.drain() == 1
+    assert texts(tg.fake, MARIE.id) == ["Rappel : plus que trois jours."]
+
+
+async def test_a_person_waiting_gets_the_answer_after_a_429(tg: Running) -> None:
+    tg.fake.flood[MARIE.id] = [1]
+    reply = await tg.say(MARIE, "/calendrier")
+    assert reply["text"].startswith("Calendrier de la consultation")
+    statuses = [c.status for c in tg.fake.calls_to("sendMessage")]
+    assert statuses == [429, 200]
+
+
+# -- restarts -------------------------------------------------------------------------------
+async def test_restart_resumes_after_the_last_handled_update(
+    fake: FakeTelegram, db_path: Path, clock: FrozenClock
+) -> None:
+    app = await make_app(db_path, clock)
+    first = await start(app, fake)
+    handled = fake.say(MARIE, "/aide")
+    await fake.handled(handled)
+    await first.halt()
+    await app.close()
+    stored = await stored_offset_of(db_path, clock)
+    assert stored == handled + 1
+
+    # Telegram never heard the confirmation (as after a crash), and two updates came meanwhile.
+    replayed = fake.message_update(MARIE, "/aide")
+    fake.pending.insert(0, {**replayed, "update_id": handled})
+    later = [fake.say(MARIE, "/calendrier"), fake.say(MARIE, "/profil")]
+    sent_before = len(fake.sent(MARIE.id))
+
+    app = await make_app(db_path, clock, seed=False)
+    polls_before = len(fake.polls)
+    second = await start(app, fake)
+    await fake.handled(later[-1])
+    assert fake.polls[polls_before] == handled + 1  # resumed from SQLite, not from scratch
+    new = texts(fake, MARIE.id)[sent_before:]
+    assert len(new) == 2
+    assert new[0].startswith("Calendrier") and new[1].startswith("Votre profil")
+    await second.halt()
+    await app.close()
+
+
+async def stored_offset_of(db_path: Path, clock: FrozenClock) -> int | None:
+    app = await make_app(db_path, clock, seed=False)
+    try:
+        raw = await events.get_state(app.services.db, OFFSET_KEY)
+        assert raw is not None and json.loads(raw)["offset"]
+        return await stored_offset(app.services)
+    finally:
+        await app.close()
+
+
+async def test_an_offset_older_than_a_day_is_not_trusted(app: App, clock: FrozenClock) -> None:
+    db = app.services.db
+    async with db.transaction():
+        await events.set_state(
+            db, OFFSET_KEY, json.dumps({"offset": 99, "saved_at": NOW.isoformat()})
+        )
+    assert await stored_offset(app.services) == 99
+    clock.advance(timedelta(hours=25))
+    assert await stored_offset(app.services) is None
+
+
+# -- groups ---------------------------------------------------------------------------------
+async def test_group_answers_only_what_is_addressed_to_the_bot(tg: Running) -> None:
+    fake, chat = tg.fake, group_chat(GROUP)
+    for ignored in ("bonjour à tous", "/aide", "/aide@other_bot", f"@{BOT_NAME} bonjour"):
+        await fake.handled(fake.say(MARIE, ignored, chat=chat))
+    assert fake.sent(GROUP) == []
+
+    helped = await tg.say(MARIE, f"/aide@{BOT_NAME}", chat=chat)
+    assert "Ce que vous pouvez faire maintenant :" in helped["text"]
+    mentioned = await tg.say(MARIE, f"@{BOT_NAME} /calendrier", chat=chat)
+    assert mentioned["text"].startswith("Calendrier de la consultation")
+    replied = await tg.say(MARIE, "/aide", chat=chat, reply_to=helped)
+    assert replied["message_id"] != helped["message_id"] and len(fake.sent(GROUP)) == 3
+    assert fake.sent(MARIE.id) == []
+
+    # Speaking in a group does not make the group where notifications go.
+    person = await persons.by_identity(tg.app.services.db, "telegram:1001")
+    assert person is not None
+    assert await persons.delivery_target(tg.app.services.db, person.id) == ("telegram:1001", "")
+    await _queue(tg.app, "telegram:1001", "Notification personnelle")
+    assert await tg.app.sender.drain() == 1
+    assert texts(fake, MARIE.id) == ["Notification personnelle"]
+
+
+async def test_personal_flows_move_to_a_private_chat(tg: Running) -> None:
+    chat, translations = group_chat(GROUP), tg.app.services.translations
+    start_reply = await tg.say(MARIE, f"/start@{BOT_NAME} 24432", chat=chat)
+    assert start_reply["text"] == translations.get("fr")._(
+        "Let's continue in a private chat, so that your answers stay between us: {link}",
+        link=f"https://t.me/{BOT_NAME}?start=24432",
+    )
+    profile = await tg.say(JOHN, f"/profile@{BOT_NAME}", chat=chat)
+    assert profile["text"] == (
+        "Let's continue in a private chat, so that your answers stay between us: "
+        f"open https://t.me/{BOT_NAME} and type /profile there."
+    )
+    assert tg.fake.sent(MARIE.id) == []  # nothing personal was started
+    # The deep link's /start 24432 then runs the flow in private.
+    welcome = await tg.say(MARIE, "/start 24432")
+    role = await tg.press(MARIE, welcome, "onb.lang:fr")
+    assert role["text"].startswith("Saint-Julien-de-Lampon (Dordogne, 24)")
+
+
+# -- configuration errors -------------------------------------------------------------------
+@pytest.mark.parametrize("token", ["", "4242:revoked"])
+async def test_a_missing_or_rejected_token_is_a_config_error(
+    fake: FakeTelegram, app: App, token: str
+) -> None:
+    backend = TelegramBackend(TelegramConfig(token=token, base_url=fake.base_url), app.services)
+    with pytest.raises(ConfigError) as raised:
+        await asyncio.wait_for(backend.run(app.handle, asyncio.Event()), 10)
+    assert "GUICHET_TELEGRAM_TOKEN" in str(raised.value)
+    assert "revoked" not in str(raised.value)  # the token itself is never echoed
+
+
+@pytest.mark.parametrize(
+    ("url", "secret", "complaint"),
+    [
+        ("http://bot.example.fr/tg", "s3cret", "https"),
+        ("https://bot.example.fr/tg", "", "GUICHET_TELEGRAM_WEBHOOK_SECRET"),
+        ("https://bot.example.fr/tg", "with space", "A-Z"),
+    ],
+)
+async def test_an_unsafe_webhook_is_a_config_error(
+    app: App, url: str, secret: str, complaint: str
+) -> None:
+    config = TelegramConfig(token=TOKEN, webhook_url=url, webhook_secret=secret)
+    with pytest.raises(ConfigError, match=complaint):
+        await TelegramBackend(config, app.services).run(app.handle, asyncio.Event())
+
+
+# -- webhook --------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _post(url: str, update: dict[str, Any], secret: str) -> int:
+    """POST as Telegram would; the server may still be starting after setWebhook."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            try:
+                async with session.post(url, json=update, headers=headers) as response:
+                    return response.status
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.01)
+    raise AssertionError(f"nothing listens on {url}")
+
+
+async def test_webhook_mode_takes_only_updates_carrying_the_secret(
+    fake: FakeTelegram, app: App
+) -> None:
+    pytest.importorskip("tornado")
+    port = _free_port()
+    config = TelegramConfig(
+        token=TOKEN,
+        base_url=fake.base_url,
+        webhook_secret="s3cret-Token",
+        webhook_url="https://guichet.example.fr/telegram/hook",
+    )
+    backend = TelegramBackend(
+        config, app.services, app.router.commands, webhook_listen=("127.0.0.1", port)
+    )
+    app.add_backend(backend)
+    stop = asyncio.Event()
+    task = asyncio.create_task(backend.run(app.handle, stop))
+    await fake.wait_for(lambda: fake.calls_to("setWebhook"))
+    registered = fake.calls_to("setWebhook")[0].params
+    assert registered["url"] == "https://guichet.example.fr/telegram/hook"
+    assert registered["secret_token"] == "s3cret-Token"
+    assert registered["allowed_updates"] == ["message", "callback_query"]
+
+    url = f"http://127.0.0.1:{port}/telegram/hook"
+    assert await _post(url, fake.message_update(MARIE, "/aide"), "forged") == 403
+    assert await _post(url, fake.message_update(MARIE, "/calendrier"), "s3cret-Token") == 200
+    await fake.wait_for(lambda: fake.sent(MARIE.id))
+    assert texts(fake, MARIE.id)[0].startswith("Calendrier de la consultation")
+    assert not fake.calls_to("getUpdates")
+    stop.set()
+    await asyncio.wait_for(task, 10)
