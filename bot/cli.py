@@ -54,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--staff", action="store_true", help="plain staff instead of administrator"
             )
+    p_proposals = sub.add_parser("proposals", help="manage proposals")
+    proposals_sub = p_proposals.add_subparsers(dest="proposals_command", required=True)
+    p_import = proposals_sub.add_parser(
+        "import", help="create or update proposals from a CSV or JSON file, all or nothing"
+    )
+    p_import.add_argument("file", help="columns: number, title, summary, theme")
+    p_import.add_argument("--config")
+    p_import.add_argument("--db")
+
     p_list = staff_sub.add_parser("list")
     p_list.add_argument("--config")
     p_list.add_argument("--db")
@@ -116,6 +125,28 @@ async def _staff(args: argparse.Namespace) -> int:
         await db.close()
 
 
+async def _proposals(args: argparse.Namespace) -> int:
+    from handlers import themes
+    from storage import consultations, proposal_import
+
+    db = await Database.open(_db_path(args))
+    try:
+        consultation = await consultations.current(db)
+        try:
+            created, updated = await proposal_import.load(
+                db, Path(args.file), themes.keys(consultation), SystemClock().now()
+            )
+        except proposal_import.ImportRefused as refused:
+            print(f"{args.file}: nothing was imported.", file=sys.stderr)
+            for error in refused.errors:
+                print(f"  {error}", file=sys.stderr)
+            return 2
+        print(f"{args.file}: {created} proposal(s) created, {updated} updated")
+        return 0
+    finally:
+        await db.close()
+
+
 async def _run(args: argparse.Namespace) -> int:
     config = load(args.config)
     if config.telegram is None and config.matrix is None:
@@ -130,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    handlers = {"demo": _demo, "staff": _staff, "run": _run}
+    handlers = {"demo": _demo, "staff": _staff, "run": _run, "proposals": _proposals}
     try:
         return asyncio.run(handlers[args.command](args))
     except ConfigError as exc:

@@ -16,10 +16,25 @@ def register_all(router: Router) -> None:
         help,
         language,
         moderation,
+        needs,
         onboarding,
         profile,
+        proposal_admin,
+        review,
         staff,
     )
 
-    for module in (onboarding, help, calendar, profile, language, moderation, staff, cancel):
+    for module in (
+        onboarding,
+        help,
+        needs,
+        calendar,
+        profile,
+        language,
+        moderation,
+        review,
+        proposal_admin,
+        staff,
+        cancel,
+    ):
         module.register(router)

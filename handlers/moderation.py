@@ -11,7 +11,8 @@ from bot.i18n import N_
 from bot.messages import Choice, Reply
 from bot.router import Router
 from handlers.common import ROLE_LABELS, stale_button
-from storage import collectivites, memberships, persons
+from handlers.review import show_contribution_queue
+from storage import collectivites, contributions, memberships, persons
 
 
 def _require_staff(ctx: Context) -> None:
@@ -60,7 +61,26 @@ def register(router: Router) -> None:
         audience="staff",
     )
     async def moderation(ctx: Context) -> None:
-        await show_queue(ctx)
+        consultation = await ctx.consultation()
+        members = await memberships.queue_size(ctx.db)
+        waiting = await contributions.queue_size(ctx.db, consultation.id) if consultation else 0
+        if waiting == 0:
+            await show_queue(ctx)
+        elif members == 0:
+            await show_contribution_queue(ctx)
+        else:
+            ctx.reply(
+                ctx._("Waiting for review:"),
+                [
+                    Choice(
+                        ctx._("Membership requests ({count})", count=ctx.t.number(members)),
+                        "mod.next:0",
+                    ),
+                    Choice(
+                        ctx._("Contributions ({count})", count=ctx.t.number(waiting)), "rev.q:0"
+                    ),
+                ],
+            )
 
     @router.action("mod.next")
     async def next_item(ctx: Context, args: list[str]) -> None:

@@ -1,8 +1,9 @@
 """Fill catalogs after ``pybabel update``.
 
 English msgids are the English text, so the ``en`` catalog copies every empty
-msgstr from its msgid. For another language, ``--from FILE.json`` (a mapping
-msgid → translation) fills the entries a translator prepared in bulk.
+msgstr from its msgid (both forms for plurals). For another language,
+``--from FILE.json`` (a mapping msgid → translation, or → [singular, plural]
+keyed by the singular msgid) fills the entries a translator prepared in bulk.
 Fuzzy flags are cleared only where a translation is written.
 """
 
@@ -23,16 +24,26 @@ def main() -> None:
     args = parser.parse_args()
     with args.po.open("rb") as handle:
         catalog = read_po(handle)
-    mapping: dict[str, str] = {}
+    mapping: dict[str, str | list[str]] = {}
     if args.source:
         mapping = json.loads(args.source.read_text(encoding="utf-8"))
     filled = 0
     for message in catalog:
-        if not message.id or isinstance(message.id, tuple):
+        if not message.id:
             continue
-        if message.id in mapping:
-            message.string = mapping[message.id]
-        elif args.copy_msgid and not message.string:
+        plural = isinstance(message.id, tuple)
+        key = message.id[0] if plural else message.id
+        empty = not all(message.string) if plural else not message.string
+        if key in mapping:
+            value = mapping[key]
+            if plural:
+                forms = list(value)
+                # Pad to the language's number of forms (CLDR gives French a third).
+                forms += forms[-1:] * (catalog.num_plurals - len(forms))
+                message.string = tuple(forms[: catalog.num_plurals])
+            else:
+                message.string = value
+        elif args.copy_msgid and empty:
             message.string = message.id
         else:
             continue

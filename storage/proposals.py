@@ -173,3 +173,63 @@ async def set_status(db: Database, proposal_id: int, status: Status, now: dateti
         "UPDATE proposals SET status = ?, updated_at = ? WHERE id = ?",
         (status, to_iso(now), proposal_id),
     )
+
+
+# -- read models for browsing, voting, supporting and selecting ---------------------------
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a proposal came from, without saying who: counts only."""
+
+    contributions: int
+    collectivites: int
+    themes: dict[str, int]
+
+
+async def of_ids(db: Database, proposal_ids: list[int]) -> list[Proposal]:
+    """These proposals in number order (missing ids are skipped)."""
+    if not proposal_ids:
+        return []
+    marks = ", ".join("?" for _ in proposal_ids)
+    rows = await db.fetchall(
+        f"{_SELECT} WHERE p.id IN ({marks}) ORDER BY p.number", tuple(proposal_ids)
+    )
+    return [_proposal(r) for r in rows]
+
+
+async def count_by_theme(db: Database, consultation_id: int) -> dict[str, int]:
+    rows = await db.fetchall(
+        "SELECT theme, COUNT(*) AS n FROM proposals WHERE consultation_id = ? GROUP BY theme",
+        (consultation_id,),
+    )
+    return {str(r["theme"]): int(r["n"]) for r in rows}
+
+
+async def origin(db: Database, proposal_id: int) -> Origin:
+    rows = await db.fetchall(
+        "SELECT theme, COUNT(*) AS n FROM contributions WHERE proposal_id = ?"
+        " GROUP BY theme ORDER BY n DESC, theme",
+        (proposal_id,),
+    )
+    places = await db.fetchval(
+        "SELECT COUNT(DISTINCT collectivite) FROM contributions WHERE proposal_id = ?",
+        (proposal_id,),
+    )
+    return Origin(
+        contributions=sum(int(r["n"]) for r in rows),
+        collectivites=int(places or 0),
+        themes={str(r["theme"]): int(r["n"]) for r in rows},
+    )
+
+
+async def publish_status(
+    db: Database, proposal_id: int, status: Literal["selected", "not_selected"], now: datetime
+) -> bool:
+    """Decide a proposal still open; False when it was decided already, so a
+    result is announced once whatever is pressed twice."""
+    count = await db.execute_rowcount(
+        "UPDATE proposals SET status = ?, updated_at = ? WHERE id = ? AND status = 'open'",
+        (status, to_iso(now), proposal_id),
+    )
+    return count == 1

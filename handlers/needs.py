@@ -1,0 +1,423 @@
+"""``/besoin`` and ``/mes_besoins``: the collection of needs.
+
+A guided conversation (title, description, theme, collectivité, summary)
+whose every step is stored, so a mayor interrupted on the phone finds it where
+they left it. Whatever is refused is shown back, so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot.context import Context, Refused
+from bot.i18n import N_
+from bot.messages import Choice
+from bot.router import Router
+from handlers import themes
+from handlers.common import place, quote, require_phase, stale_button
+from storage import collectivites, contributions, memberships
+from storage.consultations import Consultation
+
+MIN_TITLE = 3
+MIN_BODY = 10
+DEFAULT_PER_DAY = 5
+STATUS_LABELS = {
+    "submitted": N_("received, waiting for the staff's review"),
+    "rerouted": N_("re-routed"),
+    "grouped": N_("grouped into a proposal"),
+    "rejected": N_("not kept"),
+    "withdrawn": N_("withdrawn"),
+}
+
+
+async def _member_codes(ctx: Context) -> list[str]:
+    return [m.collectivite for m in await memberships.approved_of_person(ctx.db, ctx.person.id)]
+
+
+async def _check_daily_limit(ctx: Context, consultation: Consultation) -> None:
+    per_day = int(consultation.settings.get("contributions_per_day") or DEFAULT_PER_DAY)
+    if await contributions.count_since(ctx.db, ctx.person.id, ctx.now - timedelta(days=1)) >= (
+        per_day
+    ):
+        raise Refused(
+            ctx.t.ngettext(
+                "You have already sent {n} need in the last 24 hours, the most allowed. "
+                "Please come back tomorrow.",
+                "You have already sent {n} needs in the last 24 hours, the most allowed. "
+                "Please come back tomorrow.",
+                per_day,
+            )
+        )
+
+
+def _too_long(ctx: Context, field: str, text: str, limit: int) -> str:
+    """Refuse an over-long answer, showing it back so nothing typed is lost."""
+    length, most = ctx.t.number(len(text)), ctx.t.number(limit)
+    if field == "title":
+        message = ctx._(
+            "Your title is too long: {length} characters, at most {limit}. Here it is, to "
+            "shorten and send again:",
+            length=length,
+            limit=most,
+        )
+    else:
+        message = ctx._(
+            "Your description is too long: {length} characters, at most {limit}. Here it "
+            "is, to shorten and send again:",
+            length=length,
+            limit=most,
+        )
+    return f"{message}\n\n{text}"
+
+
+def _ask_title(ctx: Context) -> None:
+    ctx.ask(
+        "need.title",
+        ctx._(
+            "What is the need of your territory? Give it a short title ({limit} characters at "
+            "most). Type {cancel} to stop at any time.",
+            limit=ctx.t.number(ctx.config.limits.title_chars),
+            cancel=ctx.cmd("cancel"),
+        ),
+    )
+
+
+def _ask_body(ctx: Context) -> None:
+    ctx.ask(
+        "need.body",
+        ctx._(
+            "Describe the need: what you want to do, for whom, what exists already "
+            "({limit} characters at most).",
+            limit=ctx.t.number(ctx.config.limits.text_chars),
+        ),
+    )
+
+
+async def _ask_theme(ctx: Context) -> None:
+    consultation = await ctx.consultation()
+    choices = [
+        Choice(themes.label(ctx.t, key, consultation), f"need.th:{key}")
+        for key in themes.keys(consultation)
+    ]
+    ctx.ask("need.theme", ctx._("Which theme fits it best?"), choices)
+
+
+async def _ask_collectivite(ctx: Context, codes: list[str]) -> None:
+    choices = []
+    for code in codes:
+        found = await collectivites.get(ctx.db, code)
+        if found is not None:
+            choices.append(Choice(place(ctx.t, found), f"need.co:{code}"))
+    ctx.ask("need.co", ctx._("On behalf of which collectivité?"), choices)
+
+
+async def _next(ctx: Context) -> None:
+    """After each answer: the first thing still missing, else the summary."""
+    data = ctx.conversation.data
+    if not data.get("title"):
+        _ask_title(ctx)
+    elif not data.get("body"):
+        _ask_body(ctx)
+    elif not data.get("theme"):
+        await _ask_theme(ctx)
+    elif not data.get("code"):
+        codes = await _member_codes(ctx)
+        if len(codes) == 1:
+            data["code"] = codes[0]
+            await _summary(ctx)
+        else:
+            await _ask_collectivite(ctx, codes)
+    else:
+        await _summary(ctx)
+
+
+async def _summary(ctx: Context) -> None:
+    data = ctx.conversation.data
+    consultation = await ctx.consultation()
+    found = await collectivites.get(ctx.db, str(data["code"]))
+    if found is None:
+        raise stale_button(ctx)
+    text = "\n".join(
+        [
+            ctx._("Your need, before sending it:"),
+            "",
+            ctx._("Title: {title}", title=data["title"]),
+            ctx._("Description: {body}", body=data["body"]),
+            ctx._("Theme: {theme}", theme=themes.label(ctx.t, str(data["theme"]), consultation)),
+            ctx._("On behalf of: {place}", place=place(ctx.t, found)),
+        ]
+    )
+    choices = [
+        Choice(ctx._("Save the changes") if data.get("edit_id") else ctx._("Send"), "need.ok"),
+        Choice(ctx._("Change the title"), "need.ed:title"),
+        Choice(ctx._("Change the description"), "need.ed:body"),
+        Choice(ctx._("Change the theme"), "need.ed:theme"),
+    ]
+    if not data.get("edit_id") and len(await _member_codes(ctx)) > 1:
+        choices.append(Choice(ctx._("Change the collectivité"), "need.ed:code"))
+    choices.append(Choice(ctx._("Cancel"), "need.no"))
+    ctx.ask("need.confirm", text, choices)
+
+
+def _require_step(ctx: Context, *steps: str) -> dict[str, Any]:
+    if ctx.conversation.step not in steps:
+        raise stale_button(ctx)
+    return ctx.conversation.data
+
+
+def _choose_by_number(ctx: Context) -> None:
+    ctx.reply(ctx._("Please choose one of the answers by typing its number."))
+
+
+def register(router: Router) -> None:
+    @router.command(
+        "need",
+        "besoin",
+        "need",
+        N_("Describe a need of your territory"),
+        audience="member",
+        phases=["needs"],
+    )
+    async def need(ctx: Context) -> None:
+        consultation = await require_phase(ctx, "needs")
+        await _check_daily_limit(ctx, consultation)
+        codes = await _member_codes(ctx)
+        code = ctx.person.acting_for if ctx.person.acting_for in codes else None
+        ctx.conversation.data = {"code": code} if code and len(codes) == 1 else {}
+        await _next(ctx)
+
+    @router.step("need.title")
+    async def title(ctx: Context, text: str) -> None:
+        limit = ctx.config.limits.title_chars
+        if len(text) > limit:
+            ctx.ask("need.title", _too_long(ctx, "title", text, limit))
+            return
+        if len(text) < MIN_TITLE:
+            ctx.ask("need.title", ctx._("A few words at least, please: what is the need?"))
+            return
+        ctx.conversation.data["title"] = text
+        await _next(ctx)
+
+    @router.step("need.body")
+    async def body(ctx: Context, text: str) -> None:
+        limit = ctx.config.limits.text_chars
+        if len(text) > limit:
+            ctx.ask("need.body", _too_long(ctx, "body", text, limit))
+            return
+        if len(text) < MIN_BODY:
+            ctx.ask("need.body", ctx._("Please describe the need in a sentence or two."))
+            return
+        ctx.conversation.data["body"] = text
+        await _next(ctx)
+
+    @router.action("need.th")
+    async def theme(ctx: Context, args: list[str]) -> None:
+        data = _require_step(ctx, "need.theme")
+        if len(args) != 1 or args[0] not in themes.keys(await ctx.consultation()):
+            raise stale_button(ctx)
+        data["theme"] = args[0]
+        await _next(ctx)
+
+    @router.action("need.co")
+    async def collectivite(ctx: Context, args: list[str]) -> None:
+        data = _require_step(ctx, "need.co")
+        if len(args) != 1 or args[0] not in await _member_codes(ctx):
+            raise stale_button(ctx)
+        data["code"] = args[0]
+        await _next(ctx)
+
+    @router.step("need.theme")
+    async def typed_theme(ctx: Context, text: str) -> None:
+        _choose_by_number(ctx)
+        await _ask_theme(ctx)
+
+    @router.step("need.co")
+    async def typed_collectivite(ctx: Context, text: str) -> None:
+        _choose_by_number(ctx)
+        await _ask_collectivite(ctx, await _member_codes(ctx))
+
+    @router.step("need.confirm")
+    async def typed_confirm(ctx: Context, text: str) -> None:
+        _choose_by_number(ctx)
+        await _summary(ctx)
+
+    @router.action("need.ed")
+    async def edit_field(ctx: Context, args: list[str]) -> None:
+        data = _require_step(ctx, "need.confirm")
+        if len(args) != 1 or args[0] not in ("title", "body", "theme", "code"):
+            raise stale_button(ctx)
+        previous = data.pop(args[0], None)
+        if previous and args[0] in ("title", "body"):
+            ctx.reply(ctx._("Currently:") + f"\n{previous}")
+        await _next(ctx)
+
+    @router.action("need.no")
+    async def cancel(ctx: Context, args: list[str]) -> None:
+        _require_step(ctx, "need.confirm")
+        ctx.end()
+        ctx.reply(ctx._("Cancelled. Nothing was saved."))
+
+    @router.action("need.ok")
+    async def send(ctx: Context, args: list[str]) -> None:
+        data = _require_step(ctx, "need.confirm")
+        consultation = await require_phase(ctx, "needs")
+        code = str(data.get("code", ""))
+        fields = {k: str(data.get(k, "")) for k in ("title", "body", "theme")}
+        if (
+            code not in await _member_codes(ctx)
+            or not MIN_TITLE <= len(fields["title"]) <= ctx.config.limits.title_chars
+            or not MIN_BODY <= len(fields["body"]) <= ctx.config.limits.text_chars
+            or fields["theme"] not in themes.keys(consultation)
+        ):
+            raise stale_button(ctx)
+        edit_id = data.get("edit_id")
+        if edit_id:
+            if not await contributions.edit(
+                ctx.db, int(edit_id), ctx.person.id, now=ctx.now, **fields
+            ):
+                raise Refused(
+                    ctx._("This need can no longer be changed: the staff has reviewed it.")
+                )
+            ctx.end()
+            ctx.reply(ctx._("Your changes are saved."))
+            return
+        await _check_daily_limit(ctx, consultation)
+        number = await contributions.create(
+            ctx.db,
+            consultation.id,
+            author_id=ctx.person.id,
+            collectivite=code,
+            now=ctx.now,
+            **fields,
+        )
+        ctx.end()
+        ctx.reply(
+            ctx._(
+                "Thank you! Your need no. {number} is recorded. The staff will review it and I "
+                "will tell you what becomes of it. See your needs with {mine}.",
+                number=number,
+                mine=ctx.cmd("my_needs"),
+            )
+        )
+
+    @router.command(
+        "my_needs",
+        "mes_besoins",
+        "my_needs",
+        N_("Your needs and what became of them"),
+        audience="member",
+    )
+    async def my_needs(ctx: Context) -> None:
+        await show_mine(ctx)
+
+    @router.action("need.edit")
+    async def edit_existing(ctx: Context, args: list[str]) -> None:
+        await require_phase(ctx, "needs")
+        item = await _own_submitted(ctx, args)
+        ctx.conversation.data = {
+            "edit_id": item.id,
+            "title": item.title,
+            "body": item.body,
+            "theme": item.theme,
+            "code": item.collectivite,
+        }
+        await _summary(ctx)
+
+    @router.action("need.wd")
+    async def withdraw(ctx: Context, args: list[str]) -> None:
+        await require_phase(ctx, "needs")
+        item = await _own_submitted(ctx, args)
+        ctx.ask(
+            "need.wd",
+            ctx._(
+                "Withdraw your need “{title}”? The staff will not review it.",
+                title=quote(item.title),
+            ),
+            [
+                Choice(ctx._("Yes, withdraw it"), f"need.wdok:{item.id}"),
+                Choice(ctx._("No, keep it"), "need.keep"),
+            ],
+            withdraw_id=item.id,
+        )
+
+    @router.action("need.wdok")
+    async def withdraw_ok(ctx: Context, args: list[str]) -> None:
+        data = _require_step(ctx, "need.wd")
+        await require_phase(ctx, "needs")
+        item = await _own_submitted(ctx, args)
+        if data.get("withdraw_id") != item.id:
+            raise stale_button(ctx)
+        await contributions.withdraw(ctx.db, item.id, ctx.person.id, ctx.now)
+        ctx.end()
+        ctx.reply(ctx._("Your need “{title}” is withdrawn.", title=quote(item.title)))
+
+    @router.action("need.keep")
+    async def keep(ctx: Context, args: list[str]) -> None:
+        ctx.end()
+        ctx.reply(ctx._("Nothing was changed."))
+
+    @router.step("need.wd")
+    async def typed_withdraw(ctx: Context, text: str) -> None:
+        ctx.end()
+        ctx.reply(ctx._("Nothing was changed."))
+
+
+async def _own_submitted(ctx: Context, args: list[str]) -> contributions.Contribution:
+    if len(args) != 1 or not args[0].isdigit():
+        raise stale_button(ctx)
+    item = await contributions.get(ctx.db, int(args[0]))
+    if item is None or item.author_id != ctx.person.id:
+        raise stale_button(ctx)
+    if item.status != "submitted":
+        raise Refused(ctx._("This need can no longer be changed: the staff has reviewed it."))
+    return item
+
+
+def describe(ctx: Context, item: contributions.Contribution) -> str:
+    """One line per need with its fate, as its author should read it."""
+    status = ctx._(STATUS_LABELS[item.status])
+    number = ctx._("no. {number}", number=item.id)
+    line = f"{number} — {quote(item.title)} — {item.collectivite_name} — {status}"
+    if item.status == "grouped" and item.proposal_number is not None:
+        line += " " + ctx._(
+            "(proposal {number}: {title})",
+            number=item.proposal_number,
+            title=quote(item.proposal_title or ""),
+        )
+    elif item.status in ("rerouted", "rejected") and item.reason:
+        line += " — " + item.reason
+        if item.pointer:
+            line += " — " + ctx._("where to go: {pointer}", pointer=item.pointer)
+    return line
+
+
+async def show_mine(ctx: Context) -> None:
+    consultation = await ctx.consultation()
+    if consultation is None:
+        raise Refused(ctx._("No consultation is running at the moment."))
+    mine = await contributions.of_author(ctx.db, ctx.person.id, consultation.id)
+    if not mine:
+        ctx.reply(
+            ctx._(
+                "You have not sent any need yet. Type {need} to describe one.", need=ctx.cmd("need")
+            )
+        )
+        return
+    phase = consultation.open_phase(ctx.now)
+    editable = phase is not None and phase.kind == "needs"
+    choices = []
+    for item in mine:
+        if editable and item.status == "submitted":
+            choices.append(
+                Choice(
+                    ctx._("Change “{title}”", title=quote(item.title, 30)), f"need.edit:{item.id}"
+                )
+            )
+            choices.append(
+                Choice(
+                    ctx._("Withdraw “{title}”", title=quote(item.title, 30)), f"need.wd:{item.id}"
+                )
+            )
+    lines = [ctx._("Your needs:")] + ["• " + describe(ctx, item) for item in mine]
+    ctx.reply("\n".join(lines), choices)

@@ -1,0 +1,235 @@
+"""Staff create and edit proposals in the chat: number, title, summary, theme.
+
+Grouping needs usually creates proposals (see ``review``); these commands are
+for the proposals staff write themselves or need to correct afterwards.
+"""
+
+from __future__ import annotations
+
+from bot.context import Context, Refused
+from bot.i18n import N_
+from bot.messages import Choice
+from bot.router import Router
+from handlers import themes
+from handlers.common import require_consultation, stale_button
+from handlers.review import MAX_SUMMARY, require_staff
+from storage import proposals
+from storage.consultations import Consultation
+
+FIELDS = ("number", "title", "summary", "theme")
+
+
+def _theme_choices(ctx: Context, consultation: Consultation, action: str) -> list[Choice]:
+    return [
+        Choice(themes.label(ctx.t, key, consultation), f"{action}:{key}")
+        for key in themes.keys(consultation)
+    ]
+
+
+def _check(ctx: Context, field: str, value: str) -> str | None:
+    """Why ``value`` cannot go in ``field``, or None."""
+    if field == "title" and not 3 <= len(value) <= ctx.config.limits.title_chars:
+        return ctx._(
+            "A title of 3 to {limit} characters, please.",
+            limit=ctx.t.number(ctx.config.limits.title_chars),
+        )
+    if field == "summary" and not 3 <= len(value) <= MAX_SUMMARY:
+        return ctx._(
+            "A summary of 3 to {limit} characters, please.", limit=ctx.t.number(MAX_SUMMARY)
+        )
+    if field == "number" and not (value.isdigit() and 0 < int(value) < 100_000):
+        return ctx._("A proposal number is a whole number, like 12.")
+    return None
+
+
+def register(router: Router) -> None:
+    @router.command(
+        "new_proposal",
+        "nouvelle_proposition",
+        "new_proposal",
+        N_("Create a proposal"),
+        audience="staff",
+    )
+    async def new(ctx: Context) -> None:
+        await require_consultation(ctx)
+        ctx.ask("padm.title", ctx._("Title of the new proposal?"))
+
+    @router.step("padm.title")
+    async def title(ctx: Context, text: str) -> None:
+        require_staff(ctx)
+        problem = _check(ctx, "title", text)
+        if problem:
+            ctx.ask("padm.title", problem)
+            return
+        ctx.ask(
+            "padm.summary",
+            ctx._("Summary of the proposal, as participants will read it?"),
+            title=text,
+        )
+
+    @router.step("padm.summary")
+    async def summary(ctx: Context, text: str) -> None:
+        require_staff(ctx)
+        problem = _check(ctx, "summary", text)
+        if problem:
+            ctx.ask("padm.summary", problem)
+            return
+        consultation = await require_consultation(ctx)
+        ctx.ask(
+            "padm.theme",
+            ctx._("Theme of the proposal?"),
+            _theme_choices(ctx, consultation, "padm.th"),
+            summary=text,
+        )
+
+    @router.step("padm.theme")
+    async def typed_theme(ctx: Context, text: str) -> None:
+        ctx.reply(ctx._("Please choose one of the answers by typing its number."))
+        ctx.keep_menu = True
+
+    @router.action("padm.th")
+    async def theme(ctx: Context, args: list[str]) -> None:
+        require_staff(ctx)
+        consultation = await require_consultation(ctx)
+        data = ctx.conversation.data
+        if (
+            ctx.conversation.step != "padm.theme"
+            or args[:1] == []
+            or (args[0] not in themes.keys(consultation))
+        ):
+            raise stale_button(ctx)
+        created = await proposals.create(
+            ctx.db,
+            consultation.id,
+            title=str(data["title"]),
+            summary=str(data["summary"]),
+            theme=args[0],
+            now=ctx.now,
+        )
+        ctx.end()
+        ctx.reply(
+            ctx._(
+                "Proposal {number} “{title}” is created.",
+                number=created.number,
+                title=created.title,
+            )
+        )
+
+    @router.command(
+        "edit_proposal",
+        "modifier_proposition",
+        "edit_proposal",
+        N_("Change a proposal: its number, title, summary or theme"),
+        audience="staff",
+    )
+    async def edit(ctx: Context) -> None:
+        consultation = await require_consultation(ctx)
+        args = ctx.incoming.args
+        if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 6:
+            raise Refused(
+                ctx._(
+                    "Type {command} followed by the proposal number, e.g. {command} 12",
+                    command=ctx.cmd("edit_proposal"),
+                )
+            )
+        found = await proposals.by_number(ctx.db, consultation.id, int(args[0]))
+        if found is None:
+            raise Refused(ctx._("There is no proposal {number}.", number=args[0]))
+        labels = {
+            "number": ctx._("Number"),
+            "title": ctx._("Title"),
+            "summary": ctx._("Summary"),
+            "theme": ctx._("Theme"),
+        }
+        ctx.ask(
+            "padm.field",
+            ctx._(
+                "Proposal {number}: “{title}”\n{summary}\nWhat do you want to change?",
+                number=found.number,
+                title=found.title,
+                summary=found.summary,
+            ),
+            [Choice(labels[field], f"padm.f:{field}") for field in FIELDS],
+            id=found.id,
+        )
+
+    @router.action("padm.f")
+    async def field(ctx: Context, args: list[str]) -> None:
+        require_staff(ctx)
+        if ctx.conversation.step != "padm.field" or len(args) != 1 or args[0] not in FIELDS:
+            raise stale_button(ctx)
+        if args[0] == "theme":
+            consultation = await require_consultation(ctx)
+            ctx.ask(
+                "padm.field",
+                ctx._("Theme of the proposal?"),
+                _theme_choices(ctx, consultation, "padm.set"),
+            )
+            return
+        ctx.ask("padm.value", ctx._("Type the new value."), field=args[0])
+
+    @router.action("padm.set")
+    async def set_theme(ctx: Context, args: list[str]) -> None:
+        require_staff(ctx)
+        consultation = await require_consultation(ctx)
+        if (
+            ctx.conversation.step != "padm.field"
+            or len(args) != 1
+            or (args[0] not in themes.keys(consultation))
+        ):
+            raise stale_button(ctx)
+        await _apply(ctx, "theme", args[0])
+
+    @router.step("padm.field")
+    async def typed_field(ctx: Context, text: str) -> None:
+        ctx.reply(ctx._("Please choose one of the answers by typing its number."))
+        ctx.keep_menu = True
+
+    @router.step("padm.value")
+    async def value(ctx: Context, text: str) -> None:
+        require_staff(ctx)
+        field_name = str(ctx.conversation.data.get("field"))
+        if field_name not in FIELDS:
+            raise stale_button(ctx)
+        problem = _check(ctx, field_name, text)
+        if problem:
+            ctx.ask("padm.value", problem)
+            return
+        await _apply(ctx, field_name, text)
+
+    async def _apply(ctx: Context, field_name: str, value: str) -> None:
+        consultation = await require_consultation(ctx)
+        proposal_id = int(ctx.conversation.data.get("id", 0))
+        current = await proposals.get(ctx.db, proposal_id)
+        if current is None or current.consultation_id != consultation.id:
+            raise stale_button(ctx)
+        if field_name == "number":
+            taken = await proposals.by_number(ctx.db, consultation.id, int(value))
+            if taken is not None and taken.id != proposal_id:
+                raise Refused(
+                    ctx._(
+                        "Number {number} is already taken by “{title}”.",
+                        number=value,
+                        title=taken.title,
+                    )
+                )
+            await proposals.update(ctx.db, proposal_id, now=ctx.now, number=int(value))
+        else:
+            await proposals.update(
+                ctx.db,
+                proposal_id,
+                now=ctx.now,
+                title=value if field_name == "title" else None,
+                summary=value if field_name == "summary" else None,
+                theme=value if field_name == "theme" else None,
+            )
+        updated = await proposals.get(ctx.db, proposal_id)
+        assert updated is not None
+        ctx.end()
+        ctx.reply(
+            ctx._(
+                "Proposal {number} is updated: “{title}”.",
+                number=updated.number,
+                title=updated.title,
+            )
+        )

@@ -1,0 +1,412 @@
+"""The staff's review of needs: re-route, reject, or group into proposals.
+
+One contribution at a time, as in 2021 when 476 contributions became 81
+re-routed, 4 rejected and 391 grouped into 67 proposals. Every decision
+re-checks the staff role and that the contribution is still waiting, and
+tells its author through the outbox, in the author's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from bot.context import Context, Recipient, Refused
+from bot.i18n import N_
+from bot.messages import Choice, Reply
+from bot.router import Router
+from handlers import themes
+from handlers.common import quote, require_consultation, stale_button
+from storage import collectivites, contributions, proposals
+from storage.contributions import Contribution
+from storage.proposals import Proposal
+
+MAX_REASON = 500
+MAX_SUMMARY = 1000
+
+
+def require_staff(ctx: Context) -> None:
+    if not ctx.person.is_staff:
+        raise Refused(ctx._("This command is reserved for the consultation staff."))
+
+
+async def show_contribution_queue(ctx: Context, offset: int = 0) -> None:
+    consultation = await require_consultation(ctx)
+    total = await contributions.queue_size(ctx.db, consultation.id)
+    if total == 0:
+        ctx.reply(ctx._("No contribution is waiting for review."))
+        return
+    offset %= total
+    item = (await contributions.queue(ctx.db, consultation.id, limit=1, offset=offset))[0]
+    found = await collectivites.get(ctx.db, item.collectivite)
+    population = ctx.t.number(found.population) if found and found.population else "—"
+    text = ctx._(
+        "Contribution {index} of {total} (no. {id}):\n“{title}”\n{body}\n\nTheme: {theme}\n"
+        "From: {name} ({departement}, {population} inhabitants), on {date}",
+        index=ctx.t.number(offset + 1),
+        total=ctx.t.number(total),
+        id=item.id,
+        title=item.title,
+        body=quote(item.body, 600),
+        theme=themes.label(ctx.t, item.theme, consultation),
+        name=item.collectivite_name,
+        departement=item.departement or "—",
+        population=population,
+        date=ctx.t.date(item.created_at),
+    )
+    choices = [
+        Choice(ctx._("Group into a new proposal"), f"rev.new:{item.id}"),
+        Choice(ctx._("Group into an existing proposal"), f"rev.ex:{item.id}"),
+        Choice(ctx._("Re-route to another programme"), f"rev.rr:{item.id}"),
+        Choice(ctx._("Reject as off-topic"), f"rev.rj:{item.id}"),
+    ]
+    if total > 1:
+        choices.append(Choice(ctx._("Next contribution"), f"rev.q:{offset + 1}"))
+    ctx.reply(text, choices)
+
+
+async def _waiting(ctx: Context, args: list[str]) -> Contribution:
+    require_staff(ctx)
+    if len(args) != 1 or not args[0].isdigit():
+        raise stale_button(ctx)
+    item = await contributions.get(ctx.db, int(args[0]))
+    if item is None:
+        raise stale_button(ctx)
+    if item.status != "submitted":
+        raise Refused(ctx._("This contribution was already reviewed."))
+    return item
+
+
+def _grouped_notice(item: Contribution, proposal: Proposal) -> Callable[[Recipient], Reply]:
+    def render(r: Recipient) -> Reply:
+        return Reply(
+            r._(
+                "Your need “{title}” was grouped with others into proposal {number}: “{proposal}”. "
+                "Type {command} to see it.",
+                title=quote(item.title),
+                number=proposal.number,
+                proposal=proposal.title,
+                command=r.cmd("proposals"),
+            )
+        )
+
+    return render
+
+
+async def group_into(ctx: Context, items: list[Contribution], proposal: Proposal) -> list[int]:
+    done = await contributions.group(
+        ctx.db, [i.id for i in items], proposal.id, staff_id=ctx.person.id, now=ctx.now
+    )
+    for item in items:
+        if item.id in done and item.author_id is not None:
+            await ctx.notify(item.author_id, "review", _grouped_notice(item, proposal))
+    return done
+
+
+def register(router: Router) -> None:
+    @router.action("rev.q")
+    async def queue(ctx: Context, args: list[str]) -> None:
+        require_staff(ctx)
+        if len(args) != 1 or not args[0].isdigit():
+            raise stale_button(ctx)
+        await show_contribution_queue(ctx, int(args[0]))
+
+    # -- re-route / reject: a reason, and for re-routing where to go --------------------
+    @router.action("rev.rr")
+    async def reroute(ctx: Context, args: list[str]) -> None:
+        item = await _waiting(ctx, args)
+        ctx.ask(
+            "rev.reason",
+            ctx._("Why is it re-routed? This is sent to the author."),
+            id=item.id,
+            decision="rerouted",
+        )
+
+    @router.action("rev.rj")
+    async def reject(ctx: Context, args: list[str]) -> None:
+        item = await _waiting(ctx, args)
+        ctx.ask(
+            "rev.reason",
+            ctx._("Why is it off-topic? This is sent to the author."),
+            id=item.id,
+            decision="rejected",
+        )
+
+    @router.step("rev.reason")
+    async def reason(ctx: Context, text: str) -> None:
+        require_staff(ctx)
+        if not text or len(text) > MAX_REASON:
+            ctx.ask(
+                "rev.reason",
+                ctx._(
+                    "Please give a reason of at most {limit} characters.",
+                    limit=ctx.t.number(MAX_REASON),
+                ),
+            )
+            return
+        ctx.conversation.data["reason"] = text
+        if ctx.conversation.data.get("decision") == "rerouted":
+            ctx.ask(
+                "rev.pointer",
+                ctx._(
+                    "Where should the author go instead? A programme, a service or a web address."
+                ),
+            )
+            return
+        await _decide(ctx, "")
+
+    @router.step("rev.pointer")
+    async def pointer(ctx: Context, text: str) -> None:
+        require_staff(ctx)
+        if not text or len(text) > MAX_REASON:
+            ctx.ask(
+                "rev.pointer",
+                ctx._(
+                    "Please say where to go, in at most {limit} characters.",
+                    limit=ctx.t.number(MAX_REASON),
+                ),
+            )
+            return
+        await _decide(ctx, text)
+
+    async def _decide(ctx: Context, where: str) -> None:
+        data = ctx.conversation.data
+        item = await _waiting(ctx, [str(data.get("id", ""))])
+        decision: Literal["rerouted", "rejected"] = (
+            "rerouted" if data.get("decision") == "rerouted" else "rejected"
+        )
+        why = str(data.get("reason", ""))
+        await contributions.review(
+            ctx.db,
+            item.id,
+            decision,
+            reason=why,
+            pointer=where,
+            staff_id=ctx.person.id,
+            now=ctx.now,
+        )
+        ctx.end()
+        if item.author_id is not None:
+
+            def render(r: Recipient) -> Reply:
+                if decision == "rerouted":
+                    return Reply(
+                        r._(
+                            "Your need “{title}” is better served elsewhere: {reason}\n"
+                            "Where to go: {pointer}",
+                            title=quote(item.title),
+                            reason=why,
+                            pointer=where,
+                        )
+                    )
+                return Reply(
+                    r._(
+                        "Your need “{title}” was not kept for this consultation: {reason}",
+                        title=quote(item.title),
+                        reason=why,
+                    )
+                )
+
+            await ctx.notify(item.author_id, "review", render)
+        ctx.reply(
+            ctx._("Done: contribution no. {id} is re-routed.", id=item.id)
+            if decision == "rerouted"
+            else ctx._("Done: contribution no. {id} is rejected.", id=item.id)
+        )
+        await show_contribution_queue(ctx)
+
+    # -- group into a new proposal --------------------------------------------------------
+    @router.action("rev.new")
+    async def new_proposal(ctx: Context, args: list[str]) -> None:
+        item = await _waiting(ctx, args)
+        ctx.ask(
+            "rev.ptitle",
+            ctx._("Title of the new proposal? Type it, or choose to keep the contribution's."),
+            [Choice(ctx._("Keep “{title}”", title=quote(item.title, 40)), f"rev.keep:{item.id}")],
+            id=item.id,
+        )
+
+    @router.action("rev.keep")
+    async def keep_title(ctx: Context, args: list[str]) -> None:
+        if ctx.conversation.step != "rev.ptitle":
+            raise stale_button(ctx)
+        item = await _waiting(ctx, args)
+        await _proposal_title(ctx, item.title)
+
+    @router.step("rev.ptitle")
+    async def typed_title(ctx: Context, text: str) -> None:
+        require_staff(ctx)
+        await _proposal_title(ctx, text)
+
+    async def _proposal_title(ctx: Context, title: str) -> None:
+        if not 3 <= len(title) <= ctx.config.limits.title_chars:
+            ctx.ask(
+                "rev.ptitle",
+                ctx._(
+                    "A title of 3 to {limit} characters, please.",
+                    limit=ctx.t.number(ctx.config.limits.title_chars),
+                ),
+            )
+            return
+        ctx.ask(
+            "rev.psummary",
+            ctx._("Summary of the proposal, as participants will read it?"),
+            title=title,
+        )
+
+    @router.step("rev.psummary")
+    async def typed_summary(ctx: Context, text: str) -> None:
+        require_staff(ctx)
+        if not 3 <= len(text) <= MAX_SUMMARY:
+            ctx.ask(
+                "rev.psummary",
+                ctx._(
+                    "A summary of 3 to {limit} characters, please.", limit=ctx.t.number(MAX_SUMMARY)
+                ),
+            )
+            return
+        consultation = await require_consultation(ctx)
+        item = await _waiting(ctx, [str(ctx.conversation.data.get("id", ""))])
+        ctx.ask(
+            "rev.ptheme",
+            ctx._("Theme of the proposal?"),
+            [
+                Choice(themes.label(ctx.t, key, consultation), f"rev.th:{key}")
+                for key in themes.keys(consultation)
+            ],
+            summary=text,
+            theme_hint=item.theme,
+        )
+
+    @router.step("rev.ptheme")
+    async def typed_theme(ctx: Context, text: str) -> None:
+        ctx.reply(ctx._("Please choose one of the answers by typing its number."))
+        ctx.keep_menu = True
+
+    @router.action("rev.th")
+    async def proposal_theme(ctx: Context, args: list[str]) -> None:
+        require_staff(ctx)
+        consultation = await require_consultation(ctx)
+        data = ctx.conversation.data
+        if (
+            ctx.conversation.step != "rev.ptheme"
+            or len(args) != 1
+            or (args[0] not in themes.keys(consultation))
+        ):
+            raise stale_button(ctx)
+        item = await _waiting(ctx, [str(data.get("id", ""))])
+        proposal = await proposals.create(
+            ctx.db,
+            consultation.id,
+            title=str(data["title"]),
+            summary=str(data["summary"]),
+            theme=args[0],
+            now=ctx.now,
+        )
+        await group_into(ctx, [item], proposal)
+        ctx.end()
+        ctx.reply(
+            ctx._(
+                "Proposal {number} “{title}” is created, with contribution no. {id}.",
+                number=proposal.number,
+                title=proposal.title,
+                id=item.id,
+            )
+        )
+        await show_contribution_queue(ctx)
+
+    # -- group into an existing proposal ------------------------------------------------
+    @router.action("rev.ex")
+    async def existing(ctx: Context, args: list[str]) -> None:
+        item = await _waiting(ctx, args)
+        ctx.ask(
+            "rev.find", ctx._("Type the number of the proposal, or words of its title."), id=item.id
+        )
+
+    @router.step("rev.find")
+    async def find(ctx: Context, text: str) -> None:
+        require_staff(ctx)
+        consultation = await require_consultation(ctx)
+        if text.isdigit() and len(text) < 7:
+            found = await proposals.by_number(ctx.db, consultation.id, int(text))
+            matches = [found] if found else []
+        else:
+            matches = await proposals.search(ctx.db, consultation.id, text[:200], limit=8)
+        if not matches:
+            ctx.ask(
+                "rev.find",
+                ctx._(
+                    "No proposal matches “{query}”. Try another number or other words.",
+                    query=quote(text, 60),
+                ),
+            )
+            return
+        ctx.ask(
+            "rev.find",
+            ctx._("Group it into which proposal?"),
+            [Choice(f"{p.number}. {quote(p.title, 50)}", f"rev.to:{p.id}") for p in matches],
+        )
+
+    @router.action("rev.to")
+    async def to_existing(ctx: Context, args: list[str]) -> None:
+        require_staff(ctx)
+        if ctx.conversation.step != "rev.find" or len(args) != 1 or not args[0].isdigit():
+            raise stale_button(ctx)
+        item = await _waiting(ctx, [str(ctx.conversation.data.get("id", ""))])
+        proposal = await proposals.get(ctx.db, int(args[0]))
+        if proposal is None or proposal.consultation_id != item.consultation_id:
+            raise stale_button(ctx)
+        await group_into(ctx, [item], proposal)
+        ctx.end()
+        ctx.reply(
+            ctx._(
+                "Contribution no. {id} is grouped into proposal {number}.",
+                id=item.id,
+                number=proposal.number,
+            )
+        )
+        await show_contribution_queue(ctx)
+
+    # -- typed equivalent for grouping several at once -----------------------------------
+    @router.command(
+        "group",
+        "regrouper",
+        "group",
+        N_("Group contributions into a proposal: proposal number, then their numbers"),
+        audience="staff",
+    )
+    async def group_command(ctx: Context) -> None:
+        consultation = await require_consultation(ctx)
+        args = ctx.incoming.args
+        if len(args) < 2 or not all(a.isdigit() and len(a) < 10 for a in args):
+            raise Refused(
+                ctx._(
+                    "Type {command} followed by the proposal number, then the "
+                    "contribution numbers, e.g. {command} 5 12 13 14",
+                    command=ctx.cmd("group"),
+                )
+            )
+        proposal = await proposals.by_number(ctx.db, consultation.id, int(args[0]))
+        if proposal is None:
+            raise Refused(ctx._("There is no proposal {number}.", number=args[0]))
+        items = []
+        for raw in args[1:]:
+            item = await contributions.get(ctx.db, int(raw))
+            if item is None or item.consultation_id != consultation.id:
+                raise Refused(ctx._("There is no contribution no. {id}.", id=raw))
+            if item.status != "submitted":
+                raise Refused(
+                    ctx._(
+                        "Contribution no. {id} was already reviewed; nothing was changed.", id=raw
+                    )
+                )
+            items.append(item)
+        done = await group_into(ctx, items, proposal)
+        ctx.reply(
+            ctx.t.ngettext(
+                "{n} contribution is grouped into proposal {number}.",
+                "{n} contributions are grouped into proposal {number}.",
+                len(done),
+                number=proposal.number,
+            )
+        )
