@@ -23,6 +23,9 @@ class Limits:
     title_chars: int = 120
     text_chars: int = 2000
     processed_events_days: int = 30
+    # What the Matrix homeserver lets the bot send (see bot/limits.py).
+    matrix_messages_per_second: float = 2.0
+    messages_per_minute: int = 30
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class MatrixConfig:
 class Config:
     db_path: str = "guichet.db"
     verification: Verification = "open"
+    retention_days: int = 365
+    privacy_contact: str = ""
     limits: Limits = field(default_factory=Limits)
     telegram: TelegramConfig | None = None
     matrix: MatrixConfig | None = None
@@ -118,6 +123,8 @@ def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
     return Config(
         db_path=str(main.get("database", "guichet.db")),
         verification=verification,
+        retention_days=int(main.get("retention_days", 365)),
+        privacy_contact=str(main.get("privacy_contact", "")),
         limits=limits,
         telegram=telegram,
         matrix=matrix,

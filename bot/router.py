@@ -15,6 +15,7 @@ from typing import Literal
 
 from bot.clock import to_iso
 from bot.context import Context, Refused, Services
+from bot.flood import FloodGuard
 from bot.messages import Incoming, Kind, Reply
 from storage import conversations, events, memberships, persons
 
@@ -51,6 +52,7 @@ class Router:
         self._by_name: dict[str, Command] = {}
         self._steps: dict[str, StepFn] = {}
         self._actions: dict[str, ActionFn] = {}
+        self.flood = FloodGuard(services.config.limits.messages_per_minute)
 
     # -- registration -------------------------------------------------------------
     @property
@@ -108,6 +110,9 @@ class Router:
     # -- dispatch -----------------------------------------------------------------
     async def dispatch(self, incoming: Incoming) -> list[Reply]:
         db = self.services.db
+        verdict = self.flood.check(incoming.identity, self.services.clock.now())
+        if verdict != "ok":
+            return await self._flooded(incoming) if verdict == "warn" else []
         try:
             async with db.transaction():
                 ctx = await self._context(incoming, claim=True)
@@ -138,6 +143,20 @@ class Router:
                     "Please try again in a moment."
                 )
             return [Reply(message)]
+
+    async def _flooded(self, incoming: Incoming) -> list[Reply]:
+        async with self.services.db.transaction():
+            ctx = await self._context(incoming, claim=True)
+            if ctx is None:
+                return []
+            return [
+                Reply(
+                    ctx._(
+                        "You are sending messages faster than I can follow. I will not answer "
+                        "for a minute; nothing you sent in that time is kept."
+                    )
+                )
+            ]
 
     async def _context(self, incoming: Incoming, *, claim: bool) -> Context | None:
         """Claim the event, resolve the person and load the step in one round trip;

@@ -9,7 +9,7 @@ from typing import Literal
 
 import aiosqlite
 
-from bot.clock import to_iso
+from bot.clock import from_iso, to_iso
 from storage.db import Database
 
 Role = Literal["user", "staff", "admin"]
@@ -55,9 +55,13 @@ async def get(db: Database, person_id: int) -> Person | None:
 
 
 _BY_IDENTITY = (
-    f"SELECT {', '.join('p.' + c.strip() for c in _COLUMNS.split(','))} "
+    f"SELECT {', '.join('p.' + c.strip() for c in _COLUMNS.split(','))}, "
+    "i.address AS i_address, i.last_seen AS i_last_seen "
     "FROM persons p JOIN identities i ON i.person_id = p.id WHERE i.identity = ?"
 )
+# Last-seen only orders where notifications go; a minute's precision is plenty
+# and spares a write on most events.
+_LAST_SEEN_PRECISION = 60
 
 
 async def by_identity(db: Database, identity: str) -> Person | None:
@@ -94,14 +98,21 @@ def resolve_sync(
         created = conn.execute(f"SELECT {_COLUMNS} FROM persons WHERE id = ?", (person_id,))
         return _person(created.fetchone()), True
     person = _person(row)
-    conn.execute(
-        "UPDATE identities SET last_seen = ?, address = CASE WHEN ? = '' THEN address ELSE ? END"
-        " WHERE identity = ?",
-        (stamp, address, address, identity),
-    )
+    moved = bool(address) and address != row["i_address"]
+    stale = _seconds_between(row["i_last_seen"], stamp) >= _LAST_SEEN_PRECISION
+    if moved or stale:
+        conn.execute(
+            "UPDATE identities SET last_seen = ?,"
+            " address = CASE WHEN ? = '' THEN address ELSE ? END WHERE identity = ?",
+            (stamp, address, address, identity),
+        )
     if locale_hint and person.locale is None and locale_hint != person.locale_hint:
         conn.execute("UPDATE persons SET locale_hint = ? WHERE id = ?", (locale_hint, person.id))
     return person, False
+
+
+def _seconds_between(earlier: str, later: str) -> float:
+    return (from_iso(later) - from_iso(earlier)).total_seconds()
 
 
 async def resolve(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from bot.backends.memory import MemoryBackend
@@ -136,10 +137,15 @@ async def test_summary_button_after_the_deadline_changes_nothing(chat: MemoryBac
 
 async def test_daily_limit(chat: MemoryBackend) -> None:
     await onboard(chat, "maire")
+    clock = chat.app.services.clock
+    assert isinstance(clock, FrozenClock)
     for i in range(5):
+        clock.advance(timedelta(minutes=5))  # a person typing, not a flood
         assert "est enregistré" in await _need(chat, "maire", title=f"Besoin {i}")
     assert "5 besoins ces dernières 24 heures" in text(await chat.say("maire", "/besoin"))
     assert len(await _rows(chat)) == 5
+    clock.advance(timedelta(hours=24))
+    assert "titre court" in text(await chat.say("maire", "/besoin"))
 
 
 async def test_my_needs_edit_and_withdraw(chat: MemoryBackend) -> None:

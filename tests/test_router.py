@@ -129,3 +129,19 @@ async def test_member_only_command_is_refused_to_newcomers(chat: MemoryBackend) 
     assert "rattaché·e à une collectivité" in text(await chat.say("a", "/membres"))
     await onboard(chat, "a")
     assert "secret" in text(await chat.say("a", "/membres"))
+
+
+async def test_flood_gets_one_answer_then_silence_for_a_minute(chat: MemoryBackend) -> None:
+    from datetime import timedelta
+
+    limit = chat.app.services.config.limits.messages_per_minute
+    for _ in range(limit):
+        assert await chat.say("flood", "/aide")
+    warning = await chat.say("flood", "/aide")
+    assert "plus vite que je ne peux suivre" in text(warning)
+    assert await chat.say("flood", "/aide") == []
+    assert await chat.say("calm", "/aide")  # others are not affected
+    clock = chat.app.services.clock
+    assert isinstance(clock, FrozenClock)
+    clock.advance(timedelta(minutes=1, seconds=1))
+    assert "/calendrier" in text(await chat.say("flood", "/aide"))
