@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Synapse for the Matrix tests, in a virtualenv of its own (its dependencies never meet ours)
+SYNAPSE_VENV  := .venv-synapse
+SYNAPSE_STAMP := $(SYNAPSE_VENV)/.installed
 DOMAIN := guichet
 PO     := $(wildcard locales/*/LC_MESSAGES/$(DOMAIN).po)
 MO     := $(PO:.po=.mo)
@@ -16,6 +19,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(SYNAPSE_STAMP):
+	$(PYTHON) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/pip install --quiet --upgrade pip
+	$(SYNAPSE_VENV)/bin/pip install --quiet 'matrix-synapse>=1.100,<2'
+	touch $(SYNAPSE_STAMP)
 
 locales/%/LC_MESSAGES/$(DOMAIN).mo: locales/%/LC_MESSAGES/$(DOMAIN).po $(STAMP)
 	$(BIN)/pybabel compile --statistics -D $(DOMAIN) -d locales -l $*
@@ -41,7 +50,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) locales
+unit: $(STAMP) $(SYNAPSE_STAMP) locales
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 ## the whole suite: lint, types, tests

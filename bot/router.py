@@ -197,7 +197,8 @@ class Router:
             ctx.reply(
                 ctx._(
                     "I don't know the command {command}. Type {help} to see what you can do.",
-                    command="/" + name[:40],
+                    command=self.services.command_prefixes.get(ctx.incoming.backend, "/")
+                    + name[:40],
                     help=ctx.cmd("help"),
                 )
             )

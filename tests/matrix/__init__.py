@@ -1,0 +1,1 @@
+"""Matrix backend tests: pure parts, and scenarios against a real Synapse."""

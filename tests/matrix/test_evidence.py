@@ -1,0 +1,55 @@
+"""bot.evidence, and the staff's queue showing what a Tchap id proves.
+
+The router is driven directly with Matrix identities: what is tested is the
+evidence stored with a membership request, not the transport.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.config import Config
+from bot.demo import STAFF_IDENTITY, seed
+from bot.evidence import describe
+from bot.messages import from_text
+from storage import memberships
+
+TCHAP = "@prenom.nom-mairie-exemple.fr:agent.collectivites.tchap.gouv.fr"
+
+
+def test_describe() -> None:
+    assert describe(f"matrix:{TCHAP}") == (
+        f"matrix:{TCHAP} (Tchap (collectivites), e-mail domain mairie-exemple.fr)"
+    )
+    assert describe("matrix:@alice:matrix.org") == "matrix:@alice:matrix.org"
+    assert describe("telegram:123") == "telegram:123"
+    assert describe("console:maire") == "console:maire"
+
+
+@pytest.fixture
+async def staff_app(tmp_path: Path, refdata_db: Path) -> AsyncIterator[App]:
+    path = tmp_path / "g.db"
+    shutil.copyfile(refdata_db, path)
+    app = await App.create(Config(db_path=str(path), verification="staff"))
+    await seed(app.services.db, app.services.clock.now(), "needs")
+    try:
+        yield app
+    finally:
+        await app.close()
+
+
+async def test_the_staff_queue_shows_the_tchap_family_and_email_domain(staff_app: App) -> None:
+    identity = f"matrix:{TCHAP}"
+    for index, text in enumerate(["!start", "1", "24432", "2", "1"]):
+        await staff_app.handle(from_text(identity, f"matrix:$e{index}", text, "!/", address="!r"))
+    [request] = await memberships.queue(staff_app.services.db)
+    assert request.status == "pending"
+    assert "e-mail domain mairie-exemple.fr" in request.evidence
+
+    [shown] = await staff_app.handle(from_text(STAFF_IDENTITY, "console:1", "/moderation"))
+    assert "Tchap (collectivites), e-mail domain mairie-exemple.fr" in shown.text
