@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.i18n import Translations, Translator, guess_locale
 from bot.messages import Choice, File, Image, Incoming, Reply
-from storage import consultations, outbox, persons
+from storage import audit, consultations, outbox, persons
 from storage.conversations import Conversation
 from storage.db import Database
 
@@ -146,6 +146,19 @@ class Context:
         reply = render(Recipient(recipient, translator, prefix, self.commands))
         await outbox.enqueue(self.db, person_id, kind, reply, self.now)
         self.services.on_outbox()
+
+    async def audit(self, action: str, target: str = "", **detail: Any) -> None:
+        """Record a staff action (who, what, when, on what) with the action's own write."""
+        label = self.person.display_name or self.incoming.identity
+        await audit.record(
+            self.db,
+            staff_id=self.person.id,
+            staff_label=f"{label} ({self.incoming.identity})",
+            action=action,
+            target=target,
+            detail=detail,
+            now=self.now,
+        )
 
     async def consultation(self) -> consultations.Consultation | None:
         if self._consultation is None:

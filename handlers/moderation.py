@@ -100,6 +100,13 @@ def register(router: Router) -> None:
             ctx.reply(ctx._("This request was already decided."))
             await show_queue(ctx)
             return
+        await ctx.audit(
+            "membership.approve" if approve else "membership.reject",
+            f"membership:{item.id}",
+            person=item.person_id,
+            collectivite=item.collectivite,
+            role=item.role,
+        )
         if approve:
             member = await persons.get(ctx.db, item.person_id)
             if member is not None and member.acting_for is None:

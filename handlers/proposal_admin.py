@@ -106,6 +106,7 @@ def register(router: Router) -> None:
             theme=args[0],
             now=ctx.now,
         )
+        await ctx.audit("proposal.create", f"proposal:{created.number}", title=created.title)
         ctx.end()
         ctx.reply(
             ctx._(
@@ -223,6 +224,9 @@ def register(router: Router) -> None:
                 summary=value if field_name == "summary" else None,
                 theme=value if field_name == "theme" else None,
             )
+        await ctx.audit(
+            "proposal.update", f"proposal:{current.number}", field=field_name, value=value
+        )
         updated = await proposals.get(ctx.db, proposal_id)
         assert updated is not None
         ctx.end()

@@ -97,6 +97,8 @@ async def group_into(ctx: Context, items: list[Contribution], proposal: Proposal
     done = await contributions.group(
         ctx.db, [i.id for i in items], proposal.id, staff_id=ctx.person.id, now=ctx.now
     )
+    if done:
+        await ctx.audit("contribution.group", f"proposal:{proposal.number}", contributions=done)
     for item in items:
         if item.id in done and item.author_id is not None:
             await ctx.notify(item.author_id, "review", _grouped_notice(item, proposal))
@@ -184,6 +186,12 @@ def register(router: Router) -> None:
             pointer=where,
             staff_id=ctx.person.id,
             now=ctx.now,
+        )
+        await ctx.audit(
+            f"contribution.{'reroute' if decision == 'rerouted' else 'reject'}",
+            f"contribution:{item.id}",
+            reason=why,
+            pointer=where,
         )
         ctx.end()
         if item.author_id is not None:
@@ -303,6 +311,7 @@ def register(router: Router) -> None:
             theme=args[0],
             now=ctx.now,
         )
+        await ctx.audit("proposal.create", f"proposal:{proposal.number}", title=proposal.title)
         await group_into(ctx, [item], proposal)
         ctx.end()
         ctx.reply(

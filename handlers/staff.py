@@ -57,6 +57,7 @@ async def _set_staff(ctx: Context, target: persons.Person, staff: bool) -> None:
     if target.is_admin:
         raise Refused(ctx._("An administrator can only be changed from the command line."))
     await persons.set_role(ctx.db, target.id, "staff" if staff else "user")
+    await ctx.audit("staff.add" if staff else "staff.remove", f"person:{target.id}")
     if staff:
         ctx.reply(ctx._("{name} is now a member of the staff.", name=target.display_name or "—"))
         await ctx.notify(

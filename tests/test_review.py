@@ -94,6 +94,19 @@ async def test_full_review_scenario(chat: MemoryBackend) -> None:
     assert "Où s'adresser : https://www.example.org/continuite" in yeu
     assert "« Borne de recharge » a été regroupé" in yeu
     assert len(chat.inbox("carlux")) == 1
+    actions = [
+        (r["action"], r["target"])
+        for r in await chat.app.services.db.fetchall(
+            "SELECT action, target FROM audit_log ORDER BY id"
+        )
+    ]
+    assert actions == [
+        ("proposal.create", "proposal:1"),
+        ("contribution.group", "proposal:1"),
+        ("contribution.group", "proposal:1"),
+        ("contribution.reroute", "contribution:3"),
+        ("contribution.group", "proposal:1"),
+    ]
     mine = text(await chat.say("yeu", "/mes_besoins"))
     assert "réorienté — Relève du fonds" in mine
     assert "(proposition 1 : Partager des véhicules entre habitants)" in mine

@@ -30,6 +30,11 @@ async def test_admin_adds_and_removes_staff(chat: MemoryBackend) -> None:
     assert "[Retirer ana]" in text(replies)
     assert "ne fait plus partie" in text(await chat.say("boss", "1"))
     assert "réservée à l'équipe" in text(await chat.say("ana", "/moderation"))
+    rows = await chat.app.services.db.fetchall("SELECT staff_label, action FROM audit_log")
+    assert [(r["staff_label"], r["action"]) for r in rows] == [
+        ("boss (memory:boss)", "staff.add"),
+        ("boss (memory:boss)", "staff.remove"),
+    ]
 
 
 async def test_bad_identities_and_forged_removal(chat: MemoryBackend) -> None:
