@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,6 +49,35 @@ class MatrixConfig:
     allowed_servers: tuple[str, ...] = ()
 
 
+PHASE_KINDS = ("needs", "vote", "support", "selection")
+SETTING_KEYS = (
+    "title_en",
+    "votes_per_person",
+    "supports_per_collectivite",
+    "agents_may_support",
+    "contributions_per_day",
+    "themes",
+    "reminder_days",
+)
+
+
+@dataclass(frozen=True)
+class PhaseConfig:
+    """A phase as staff write it: whole days, the last one included, Paris time."""
+
+    kind: str
+    opens: date
+    closes: date | None
+
+
+@dataclass(frozen=True)
+class ConsultationConfig:
+    slug: str
+    title: str
+    settings: dict[str, Any]
+    phases: tuple[PhaseConfig, ...]
+
+
 @dataclass(frozen=True)
 class Config:
     db_path: str = "guichet.db"
@@ -56,6 +87,7 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     telegram: TelegramConfig | None = None
     matrix: MatrixConfig | None = None
+    consultation: ConsultationConfig | None = None
 
 
 def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
@@ -80,7 +112,11 @@ def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
     verification = main.get("verification", "open")
     if verification not in ("open", "staff"):
         raise ConfigError("guichet.verification must be 'open' or 'staff'")
-    limits = Limits(**_section(raw, "limits"))
+    limit_values = _section(raw, "limits")
+    unknown = sorted(set(limit_values) - set(Limits.__dataclass_fields__))
+    if unknown:
+        raise ConfigError(f"[limits] has unknown setting(s): {', '.join(unknown)}")
+    limits = Limits(**limit_values)
 
     telegram = None
     if "telegram" in raw:
@@ -103,6 +139,10 @@ def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
         for key in ("homeserver", "user_id"):
             if not section.get(key):
                 raise ConfigError(f"[matrix] needs {key}")
+        if not str(section["homeserver"]).startswith(("https://", "http://")):
+            raise ConfigError("[matrix] homeserver must be a URL, e.g. https://matrix.example.org")
+        if not re.fullmatch(r"@[^:\s]+:[^\s]+", str(section["user_id"])):
+            raise ConfigError("[matrix] user_id must look like @guichet:example.org")
         password = environ.get("GUICHET_MATRIX_PASSWORD", "")
         token = environ.get("GUICHET_MATRIX_TOKEN", "")
         if not (password or token):
@@ -128,4 +168,54 @@ def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
         limits=limits,
         telegram=telegram,
         matrix=matrix,
+        consultation=_consultation(raw) if "consultation" in raw else None,
+    )
+
+
+def _day(value: object, where: str) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"{where} must be a date like 2027-03-15, not {value!r}")
+
+
+def _consultation(raw: dict[str, Any]) -> ConsultationConfig:
+    """The consultation to create at first start; dates checked before anything runs."""
+    section = _section(raw, "consultation")
+    for key in ("slug", "title"):
+        if not section.get(key):
+            raise ConfigError(f"[consultation] needs {key}")
+    unknown = sorted(set(section) - {"slug", "title", "phases", *SETTING_KEYS})
+    if unknown:
+        raise ConfigError(f"[consultation] has unknown setting(s): {', '.join(unknown)}")
+    phases = []
+    previous: date | None = None
+    entries = section.get("phases") or []
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError("[consultation] needs at least one [[consultation.phases]]")
+    for index, entry in enumerate(entries, start=1):
+        where = f"phase {index}"
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        if kind not in PHASE_KINDS:
+            raise ConfigError(f"{where}: kind must be one of {', '.join(PHASE_KINDS)}")
+        opens = _day(entry.get("opens"), f"{where} opens")
+        closes = _day(entry["closes"], f"{where} closes") if entry.get("closes") else None
+        if closes is not None and closes < opens:
+            raise ConfigError(f"{where}: closes ({closes}) before it opens ({opens})")
+        if previous is not None and opens <= previous:
+            raise ConfigError(f"{where}: opens ({opens}) before the previous phase ends")
+        if closes is None and index != len(entries):
+            raise ConfigError(f"{where}: only the last phase may have no closing date")
+        phases.append(PhaseConfig(kind, opens, closes))
+        previous = closes
+    settings = {key: section[key] for key in SETTING_KEYS if key in section}
+    return ConsultationConfig(
+        slug=str(section["slug"]),
+        title=str(section["title"]),
+        settings=settings,
+        phases=tuple(phases),
     )
