@@ -12,7 +12,13 @@ from bot.messages import Choice
 from bot.router import Router
 from handlers import themes
 from handlers.common import require_consultation, stale_button
-from handlers.review import MAX_SUMMARY, require_staff
+from handlers.review import (
+    MAX_SUMMARY,
+    group_into,
+    require_staff,
+    show_contribution_queue,
+    waiting_contribution,
+)
 from storage import proposals
 from storage.consultations import Consultation
 
@@ -53,6 +59,16 @@ def register(router: Router) -> None:
     async def new(ctx: Context) -> None:
         await require_consultation(ctx)
         ctx.ask("padm.title", ctx._("Title of the new proposal?"))
+
+    @router.action("padm.keep")
+    async def keep_title(ctx: Context, args: list[str]) -> None:
+        """The contribution being grouped lends its title to the new proposal."""
+        if ctx.conversation.step != "padm.title" or args != [
+            str(ctx.conversation.data.get("group"))
+        ]:
+            raise stale_button(ctx)
+        item = await waiting_contribution(ctx, args)
+        await title(ctx, item.title[: ctx.config.limits.title_chars])
 
     @router.step("padm.title")
     async def title(ctx: Context, text: str) -> None:
@@ -98,6 +114,8 @@ def register(router: Router) -> None:
             or (args[0] not in themes.keys(consultation))
         ):
             raise stale_button(ctx)
+        group = data.get("group")
+        item = await waiting_contribution(ctx, [str(group)]) if group else None
         created = await proposals.create(
             ctx.db,
             consultation.id,
@@ -108,13 +126,25 @@ def register(router: Router) -> None:
         )
         await ctx.audit("proposal.create", f"proposal:{created.number}", title=created.title)
         ctx.end()
+        if item is None:
+            ctx.reply(
+                ctx._(
+                    "Proposal {number} “{title}” is created.",
+                    number=created.number,
+                    title=created.title,
+                )
+            )
+            return
+        await group_into(ctx, [item], created)
         ctx.reply(
             ctx._(
-                "Proposal {number} “{title}” is created.",
+                "Proposal {number} “{title}” is created, with contribution no. {id}.",
                 number=created.number,
                 title=created.title,
+                id=item.id,
             )
         )
+        await show_contribution_queue(ctx)
 
     @router.command(
         "edit_proposal",

@@ -65,7 +65,7 @@ async def show_contribution_queue(ctx: Context, offset: int = 0) -> None:
     ctx.reply(text, choices)
 
 
-async def _waiting(ctx: Context, args: list[str]) -> Contribution:
+async def waiting_contribution(ctx: Context, args: list[str]) -> Contribution:
     require_staff(ctx)
     if len(args) != 1 or not args[0].isdigit():
         raise stale_button(ctx)
@@ -116,7 +116,7 @@ def register(router: Router) -> None:
     # -- re-route / reject: a reason, and for re-routing where to go --------------------
     @router.action("rev.rr")
     async def reroute(ctx: Context, args: list[str]) -> None:
-        item = await _waiting(ctx, args)
+        item = await waiting_contribution(ctx, args)
         ctx.ask(
             "rev.reason",
             ctx._("Why is it re-routed? This is sent to the author."),
@@ -126,7 +126,7 @@ def register(router: Router) -> None:
 
     @router.action("rev.rj")
     async def reject(ctx: Context, args: list[str]) -> None:
-        item = await _waiting(ctx, args)
+        item = await waiting_contribution(ctx, args)
         ctx.ask(
             "rev.reason",
             ctx._("Why is it off-topic? This is sent to the author."),
@@ -173,7 +173,7 @@ def register(router: Router) -> None:
 
     async def _decide(ctx: Context, where: str) -> None:
         data = ctx.conversation.data
-        item = await _waiting(ctx, [str(data.get("id", ""))])
+        item = await waiting_contribution(ctx, [str(data.get("id", ""))])
         decision: Literal["rerouted", "rejected"] = (
             "rerouted" if data.get("decision") == "rerouted" else "rejected"
         )
@@ -223,111 +223,21 @@ def register(router: Router) -> None:
         )
         await show_contribution_queue(ctx)
 
-    # -- group into a new proposal --------------------------------------------------------
+    # -- group into a new proposal: the proposal flow, told which contribution to group --
     @router.action("rev.new")
     async def new_proposal(ctx: Context, args: list[str]) -> None:
-        item = await _waiting(ctx, args)
+        item = await waiting_contribution(ctx, args)
         ctx.ask(
-            "rev.ptitle",
+            "padm.title",
             ctx._("Title of the new proposal? Type it, or choose to keep the contribution's."),
-            [Choice(ctx._("Keep “{title}”", title=quote(item.title, 40)), f"rev.keep:{item.id}")],
-            id=item.id,
+            [Choice(ctx._("Keep “{title}”", title=quote(item.title, 40)), f"padm.keep:{item.id}")],
+            group=item.id,
         )
-
-    @router.action("rev.keep")
-    async def keep_title(ctx: Context, args: list[str]) -> None:
-        if ctx.conversation.step != "rev.ptitle":
-            raise stale_button(ctx)
-        item = await _waiting(ctx, args)
-        await _proposal_title(ctx, item.title)
-
-    @router.step("rev.ptitle")
-    async def typed_title(ctx: Context, text: str) -> None:
-        require_staff(ctx)
-        await _proposal_title(ctx, text)
-
-    async def _proposal_title(ctx: Context, title: str) -> None:
-        if not 3 <= len(title) <= ctx.config.limits.title_chars:
-            ctx.ask(
-                "rev.ptitle",
-                ctx._(
-                    "A title of 3 to {limit} characters, please.",
-                    limit=ctx.t.number(ctx.config.limits.title_chars),
-                ),
-            )
-            return
-        ctx.ask(
-            "rev.psummary",
-            ctx._("Summary of the proposal, as participants will read it?"),
-            title=title,
-        )
-
-    @router.step("rev.psummary")
-    async def typed_summary(ctx: Context, text: str) -> None:
-        require_staff(ctx)
-        if not 3 <= len(text) <= MAX_SUMMARY:
-            ctx.ask(
-                "rev.psummary",
-                ctx._(
-                    "A summary of 3 to {limit} characters, please.", limit=ctx.t.number(MAX_SUMMARY)
-                ),
-            )
-            return
-        consultation = await require_consultation(ctx)
-        item = await _waiting(ctx, [str(ctx.conversation.data.get("id", ""))])
-        ctx.ask(
-            "rev.ptheme",
-            ctx._("Theme of the proposal?"),
-            [
-                Choice(themes.label(ctx.t, key, consultation), f"rev.th:{key}")
-                for key in themes.keys(consultation)
-            ],
-            summary=text,
-            theme_hint=item.theme,
-        )
-
-    @router.step("rev.ptheme")
-    async def typed_theme(ctx: Context, text: str) -> None:
-        ctx.reply(ctx._("Please choose one of the answers by typing its number."))
-        ctx.keep_menu = True
-
-    @router.action("rev.th")
-    async def proposal_theme(ctx: Context, args: list[str]) -> None:
-        require_staff(ctx)
-        consultation = await require_consultation(ctx)
-        data = ctx.conversation.data
-        if (
-            ctx.conversation.step != "rev.ptheme"
-            or len(args) != 1
-            or (args[0] not in themes.keys(consultation))
-        ):
-            raise stale_button(ctx)
-        item = await _waiting(ctx, [str(data.get("id", ""))])
-        proposal = await proposals.create(
-            ctx.db,
-            consultation.id,
-            title=str(data["title"]),
-            summary=str(data["summary"]),
-            theme=args[0],
-            now=ctx.now,
-        )
-        await ctx.audit("proposal.create", f"proposal:{proposal.number}", title=proposal.title)
-        await group_into(ctx, [item], proposal)
-        ctx.end()
-        ctx.reply(
-            ctx._(
-                "Proposal {number} “{title}” is created, with contribution no. {id}.",
-                number=proposal.number,
-                title=proposal.title,
-                id=item.id,
-            )
-        )
-        await show_contribution_queue(ctx)
 
     # -- group into an existing proposal ------------------------------------------------
     @router.action("rev.ex")
     async def existing(ctx: Context, args: list[str]) -> None:
-        item = await _waiting(ctx, args)
+        item = await waiting_contribution(ctx, args)
         ctx.ask(
             "rev.find", ctx._("Type the number of the proposal, or words of its title."), id=item.id
         )
@@ -361,7 +271,7 @@ def register(router: Router) -> None:
         require_staff(ctx)
         if ctx.conversation.step != "rev.find" or len(args) != 1 or not args[0].isdigit():
             raise stale_button(ctx)
-        item = await _waiting(ctx, [str(ctx.conversation.data.get("id", ""))])
+        item = await waiting_contribution(ctx, [str(ctx.conversation.data.get("id", ""))])
         proposal = await proposals.get(ctx.db, int(args[0]))
         if proposal is None or proposal.consultation_id != item.consultation_id:
             raise stale_button(ctx)
