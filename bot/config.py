@@ -84,6 +84,8 @@ class Config:
     verification: Verification = "open"
     retention_days: int = 365
     privacy_contact: str = ""
+    metrics_port: int | None = None
+    log_format: str = "text"
     limits: Limits = field(default_factory=Limits)
     telegram: TelegramConfig | None = None
     matrix: MatrixConfig | None = None
@@ -165,11 +167,27 @@ def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
         verification=verification,
         retention_days=int(main.get("retention_days", 365)),
         privacy_contact=str(main.get("privacy_contact", "")),
+        metrics_port=_port(main.get("metrics_port")),
+        log_format=_log_format(main.get("log_format", "text")),
         limits=limits,
         telegram=telegram,
         matrix=matrix,
         consultation=_consultation(raw) if "consultation" in raw else None,
     )
+
+
+def _port(value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or not 0 < value < 65536:
+        raise ConfigError(f"guichet.metrics_port must be a port number, not {value!r}")
+    return value
+
+
+def _log_format(value: object) -> str:
+    if value not in ("text", "json"):
+        raise ConfigError("guichet.log_format must be 'text' or 'json'")
+    return str(value)
 
 
 def _day(value: object, where: str) -> date:

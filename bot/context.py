@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import Clock
 from bot.config import Config
 from bot.i18n import Translations, Translator, guess_locale
+from bot.metrics import Metrics
 from bot.messages import Choice, File, Image, Incoming, Reply
 from storage import audit, consultations, outbox, persons
 from storage.conversations import Conversation
@@ -41,6 +42,7 @@ class Services:
     translations: Translations
     command_prefixes: dict[str, str] = field(default_factory=dict)
     on_outbox: Callable[[], None] = lambda: None
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,12 @@ class Router:
 
     # -- dispatch -----------------------------------------------------------------
     async def dispatch(self, incoming: Incoming) -> list[Reply]:
+        metrics = self.services.metrics
+        metrics.events.labels(incoming.backend, incoming.kind.value).inc()
+        with metrics.latency.labels(incoming.backend).time():
+            return await self._dispatch(incoming)
+
+    async def _dispatch(self, incoming: Incoming) -> list[Reply]:
         db = self.services.db
         verdict = self.flood.check(incoming.identity, self.services.clock.now())
         if verdict != "ok":
@@ -128,6 +134,7 @@ class Router:
             return await self._after_failure(incoming, refusal.message)
         except Exception:
             log.exception("handler failed on %s event", incoming.backend)
+            self.services.metrics.errors.labels(incoming.backend).inc()
             return await self._after_failure(incoming, None)
 
     async def _after_failure(self, incoming: Incoming, message: str | None) -> list[Reply]:
