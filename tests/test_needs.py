@@ -111,7 +111,7 @@ async def test_outside_the_phase_and_without_membership(db_path: Path, clock: Fr
     assert "rattaché·e à une collectivité" in text(await chat.say("maire", "/besoin"))
     await onboard(chat, "maire")
     replies = text(await chat.say("maire", "/besoin"))
-    assert "C'était possible pendant la collecte des besoins, du" in replies
+    assert "C'était possible pendant la phase « collecte des besoins », du" in replies
     assert "En cours : vote des solutions." in replies
     assert "/besoin" not in text(await chat.say("maire", "/aide"))
     await app.close()
@@ -131,7 +131,7 @@ async def test_summary_button_after_the_deadline_changes_nothing(chat: MemoryBac
     from bot.clock import from_iso
 
     clock.set(from_iso(closes))
-    assert "C'était possible pendant la collecte" in text(await chat.press("maire", "need.ok"))
+    assert "C'était possible pendant la phase « collecte" in text(await chat.press("maire", "need.ok"))
     assert await _rows(chat) == []
 
 

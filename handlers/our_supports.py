@@ -1,0 +1,75 @@
+"""``/mes_soutiens``: what each of the person's collectivités has committed, and by whom.
+
+A support commits the collectivité, so every approved member sees them all,
+with the display name of whoever committed each one: the mayor knows what the
+deputy promised. Agents see them too, with a word on who may change them.
+"""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.i18n import N_
+from bot.messages import Choice
+from bot.router import Router
+from handlers.common import require_consultation
+from handlers.proposal_common import LEVEL_LABELS, button, cap, heading, require_member
+from handlers.support import SETTING, may_commit
+from storage import supports
+
+
+async def show_mine(ctx: Context) -> None:
+    consultation = await require_consultation(ctx)
+    mine = await require_member(ctx)
+    limit = cap(consultation, SETTING)
+    lines: list[str] = []
+    choices: list[Choice] = []
+    for membership in mine:
+        items = await supports.of_collectivite(ctx.db, membership.collectivite, consultation.id)
+        if lines:
+            lines.append("")
+        lines.append(ctx._("Supports of {name}:", name=membership.collectivite_name))
+        if not items:
+            lines.append(ctx._("No support committed yet."))
+        for item in items:
+            lines.append(
+                "• "
+                + ctx._(
+                    "{proposal} — {level} — committed by {person} on {date}",
+                    proposal=heading(ctx.t, item, 60),
+                    level=ctx._(LEVEL_LABELS[item.level]),
+                    person=item.committed_by_name or "—",
+                    date=ctx.t.date(item.updated_at),
+                )
+            )
+            if len(choices) < 10 and all(
+                c.data != f"prop.d:{item.proposal_number}" for c in choices
+            ):
+                choices.append(Choice(button(ctx.t, item), f"prop.d:{item.proposal_number}"))
+        if limit is not None:
+            lines.append(
+                ctx._(
+                    "Priorities used: {used} of {limit}.",
+                    used=ctx.t.number(len(items)),
+                    limit=ctx.t.number(limit),
+                )
+            )
+        if not may_commit(consultation, membership):
+            lines.append(ctx._("Only its elected officials can commit or change them."))
+    ctx.reply("\n".join(lines), choices)
+
+
+def register(router: Router) -> None:
+    @router.command(
+        "my_supports",
+        "mes_soutiens",
+        "my_supports",
+        N_("The supports of your collectivités"),
+        audience="member",
+        phases=["support", "selection"],
+    )
+    async def my_supports(ctx: Context) -> None:
+        await show_mine(ctx)
+
+    @router.action("sup.mine")
+    async def mine(ctx: Context, args: list[str]) -> None:
+        await show_mine(ctx)

@@ -1,0 +1,129 @@
+"""What browsing, voting, supporting and selecting share about proposals.
+
+Button data carries a proposal's *number*, the one people read and type
+(``/proposition 12``); it is always resolved again in the current
+consultation, so an old or forged button can only name a proposal that exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.context import Context, Recipient, Refused
+from bot.i18n import N_, Translator
+from handlers.common import quote, stale_button
+from storage import memberships, proposals
+from storage.consultations import Consultation
+from storage.proposals import Proposal
+from storage.supports import Level, Support
+
+PAGE = 5
+LEVEL_LABELS: dict[str, str] = {
+    "soutien": N_("support"),
+    "co_construction": N_("ready to co-build"),
+}
+# Short forms of the levels in button data, which Telegram caps at 64 bytes.
+LEVEL_CODES: dict[str, Level] = {"so": "soutien", "co": "co_construction"}
+CODE_OF_LEVEL = {level: code for code, level in LEVEL_CODES.items()}
+RESULT_LABELS = {
+    "selected": N_("selected"),
+    "not_selected": N_("not selected"),
+}
+
+
+def cap(consultation: Consultation, key: str) -> int | None:
+    """A limit from the consultation's settings; None (or anything unreadable) is no cap."""
+    value = consultation.settings.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    return number if number >= 0 else None
+
+
+def parse_number(raw: str) -> int | None:
+    """``12``, ``#12``, ``n°12``, ``no.12`` → 12; anything else → None."""
+    text = raw.strip().lower()
+    for prefix in ("n°", "no.", "no", "#"):
+        if text.startswith(prefix):
+            text = text[len(prefix) :].strip()
+            break
+    if not text.isdigit() or not text.isascii() or len(text) > 9:
+        return None
+    return int(text)
+
+
+async def proposal_from(
+    ctx: Context, consultation: Consultation, args: Sequence[str], index: int = 0
+) -> Proposal:
+    """The proposal a button names, or a stale-button refusal for anything else."""
+    number = parse_number(args[index]) if len(args) > index else None
+    found = await proposals.by_number(ctx.db, consultation.id, number) if number else None
+    if found is None:
+        raise stale_button(ctx)
+    return found
+
+
+def require_open(ctx: Context, proposal: Proposal) -> None:
+    """Votes and supports are for proposals still undecided."""
+    if proposal.status != "open":
+        raise Refused(
+            ctx._(
+                "The proposal {number} is already decided ({result}); nothing was changed.",
+                number=number_label(ctx.t, proposal.number),
+                result=ctx._(RESULT_LABELS[proposal.status]),
+            )
+        )
+
+
+async def require_member(ctx: Context) -> list[memberships.Membership]:
+    mine = await memberships.approved_of_person(ctx.db, ctx.person.id)
+    if not mine:
+        raise Refused(
+            ctx._(
+                "You first need to be known as a member of a collectivité. Type {start}.",
+                start=ctx.cmd("start"),
+            )
+        )
+    return mine
+
+
+def number_label(t: Translator, number: int) -> str:
+    return t._("no. {number}", number=number)
+
+
+def heading(t: Translator, proposal: Proposal | Support, limit: int = 80) -> str:
+    """``no. 12 “Title”``, the way every list and message names a proposal."""
+    number, title = _named(proposal)
+    return t._("{number} “{title}”", number=number_label(t, number), title=quote(title, limit))
+
+
+def button(t: Translator, proposal: Proposal | Support) -> str:
+    number, title = _named(proposal)
+    return t._("No. {number}: {title}", number=number, title=quote(title, 40))
+
+
+def _named(item: Proposal | Support) -> tuple[int, str]:
+    if isinstance(item, Support):
+        return item.proposal_number, item.proposal_title
+    return item.number, item.title
+
+
+def supports_begun(ctx: Context, consultation: Consultation) -> bool:
+    """Whether support counts mean anything yet: before the support phase they are
+    all zero, and a column of zeros is noise on a phone."""
+    return any(p.kind == "support" and p.opens_at <= ctx.now for p in consultation.phases)
+
+
+def counts(t: Translator, proposal: Proposal, supports: bool = True) -> str:
+    votes = t.ngettext("{n} vote", "{n} votes", proposal.votes)
+    if not supports:
+        return votes
+    return votes + ", " + t.ngettext("{n} support", "{n} supports", proposal.supports)
+
+
+def consultation_title(r: Recipient | Context, consultation: Consultation) -> str:
+    english = consultation.settings.get("title_en")
+    return str(english) if r.t.locale == "en" and english else consultation.title

@@ -1,0 +1,274 @@
+"""``/propositions`` and ``/proposition 12``: the proposals, a phone screen at a time.
+
+Browsing is open to everyone in every phase: a mayor deciding whether to join
+should see what is on the table. The detail view gathers what each phase lets
+this person do with the proposal (vote, support, mark for selection) from the
+modules that own those actions, so the buttons shown are the ones that would
+be accepted now; the actions still check everything again when pressed.
+"""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.i18n import N_
+from bot.messages import Choice
+from bot.router import Router
+from handlers import selection, support, themes, vote
+from handlers.common import require_consultation, stale_button
+from handlers.proposal_common import (
+    PAGE,
+    RESULT_LABELS,
+    button,
+    counts,
+    heading,
+    number_label,
+    parse_number,
+    proposal_from,
+    supports_begun,
+)
+from storage import collectivites, proposals, supports
+from storage.consultations import Consultation
+from storage.proposals import Proposal
+
+MAX_KEY_BYTES = 40
+
+
+def _short(key: str) -> bool:
+    """Theme keys travel in button data, which Telegram caps at 64 bytes with the
+    rest; a deployment's longer keys can still be typed (``/propositions …``)."""
+    return len(key.encode()) <= MAX_KEY_BYTES
+
+
+def _theme_arg(consultation: Consultation, args: list[str], index: int) -> str | None:
+    """A theme key from button data; anything unknown is a forged or stale button."""
+    if len(args) <= index:
+        return None
+    if args[index] not in themes.keys(consultation):
+        raise ValueError(args[index])
+    return args[index]
+
+
+def _typed_theme(ctx: Context, consultation: Consultation, typed: str) -> str | None:
+    """``/propositions donnees`` → data: a theme by its key or label, accents aside."""
+    wanted = collectivites.normalise(typed)
+    if not wanted:
+        return None
+    for key in themes.keys(consultation):
+        if wanted in (key, collectivites.normalise(themes.label(ctx.t, key, consultation))):
+            return key
+    for key in themes.keys(consultation):
+        if collectivites.normalise(themes.label(ctx.t, key, consultation)).startswith(wanted):
+            return key
+    return None
+
+
+async def show_page(
+    ctx: Context, consultation: Consultation, offset: int = 0, theme: str | None = None
+) -> None:
+    total = await proposals.count(ctx.db, consultation.id, theme)
+    theme_label = themes.label(ctx.t, theme, consultation) if theme else ""
+    if total == 0:
+        if theme:
+            ctx.reply(
+                ctx._("No proposal in the theme “{theme}”.", theme=theme_label),
+                [Choice(ctx._("All themes"), "prop.l:0")],
+            )
+        else:
+            ctx.reply(
+                ctx._(
+                    "There is no proposal yet: the staff groups the needs into proposals once "
+                    "their collection is over."
+                )
+            )
+        return
+    offset = max(0, min(offset, (total - 1) // PAGE * PAGE))
+    items = await proposals.page(ctx.db, consultation.id, theme=theme, limit=PAGE, offset=offset)
+    where = {
+        "page": ctx.t.number(offset // PAGE + 1),
+        "pages": ctx.t.number((total + PAGE - 1) // PAGE),
+        "total": ctx.t.number(total),
+    }
+    lines = [
+        ctx._(
+            "Proposals on “{theme}”, page {page} of {pages} ({total} in all):",
+            theme=theme_label,
+            **where,
+        )
+        if theme
+        else ctx._("Proposals, page {page} of {pages} ({total} in all):", **where)
+    ]
+    suffix = f":{theme}" if theme and _short(theme) else ""
+    with_supports = supports_begun(ctx, consultation)
+    choices = []
+    for item in items:
+        parts = [heading(ctx.t, item)]
+        if not theme:
+            parts.append(themes.label(ctx.t, item.theme, consultation))
+        parts.append(counts(ctx.t, item, with_supports))
+        if item.status != "open":
+            parts.append(ctx._(RESULT_LABELS[item.status]))
+        lines.append("• " + " — ".join(parts))
+        choices.append(Choice(button(ctx.t, item), f"prop.d:{item.number}:{offset}{suffix}"))
+    lines.append("")
+    lines.append(
+        ctx._(
+            "To see one, choose it or type {command} followed by its number.",
+            command=ctx.cmd("proposal"),
+        )
+    )
+    if offset + PAGE < total:
+        choices.append(Choice(ctx._("Next page"), f"prop.l:{offset + PAGE}{suffix}"))
+    if offset > 0:
+        choices.append(Choice(ctx._("Previous page"), f"prop.l:{max(offset - PAGE, 0)}{suffix}"))
+    if theme:
+        choices.append(Choice(ctx._("All themes"), "prop.l:0"))
+    else:
+        choices.append(Choice(ctx._("Filter by theme"), "prop.th"))
+    choices.append(Choice(ctx._("Search by words"), "prop.s"))
+    ctx.reply("\n".join(lines), choices)
+
+
+async def show_detail(
+    ctx: Context, consultation: Consultation, proposal: Proposal, back: str = "prop.l:0"
+) -> None:
+    lines = [
+        ctx._(
+            "Proposal {number}: {title}",
+            number=number_label(ctx.t, proposal.number),
+            title=proposal.title,
+        ),
+        ctx._("Theme: {theme}", theme=themes.label(ctx.t, proposal.theme, consultation)),
+    ]
+    if proposal.status != "open":
+        lines.append(ctx._("Result: {result}", result=ctx._(RESULT_LABELS[proposal.status])))
+    if proposal.summary:
+        lines += ["", proposal.summary]
+    origin = await proposals.origin(ctx.db, proposal.id)
+    lines.append("")
+    if origin.contributions:
+        lines.append(
+            ctx._(
+                "Contributions it grew from: {count}, from {places} (themes: {themes}).",
+                count=ctx.t.number(origin.contributions),
+                places=ctx.t.ngettext(
+                    "{n} collectivité", "{n} collectivités", origin.collectivites
+                ),
+                themes=", ".join(
+                    f"{themes.label(ctx.t, key, consultation)} ({ctx.t.number(n)})"
+                    for key, n in origin.themes.items()
+                ),
+            )
+        )
+    if supports_begun(ctx, consultation):
+        levels = await supports.levels(ctx.db, proposal.id)
+        lines.append(
+            ctx._(
+                "Votes so far: {votes}. Supporting collectivités: {supports}, of which ready to "
+                "co-build: {co}.",
+                votes=ctx.t.number(proposal.votes),
+                supports=ctx.t.number(proposal.supports),
+                co=ctx.t.number(levels.get("co_construction", 0)),
+            )
+        )
+    else:
+        lines.append(ctx._("Votes so far: {votes}.", votes=ctx.t.number(proposal.votes)))
+    choices: list[Choice] = []
+    for panel in (vote.panel, support.panel, selection.panel):
+        more_lines, more_choices = await panel(ctx, consultation, proposal)
+        if more_lines:
+            lines += ["", *more_lines]
+        choices += more_choices
+    choices.append(Choice(ctx._("Back to the list"), back))
+    ctx.reply("\n".join(lines), choices)
+
+
+def register(router: Router) -> None:
+    @router.command(
+        "proposals",
+        "propositions",
+        "proposals",
+        N_("Browse the proposals, by theme"),
+        phases=["vote", "support", "selection"],
+    )
+    async def list_command(ctx: Context) -> None:
+        consultation = await require_consultation(ctx)
+        typed = ctx.incoming.arg_text.strip()
+        number = parse_number(typed) if typed else None
+        found = await proposals.by_number(ctx.db, consultation.id, number) if number else None
+        if found is not None:
+            await show_detail(ctx, consultation, found)
+            return
+        if number is not None:
+            ctx.reply(ctx._("There is no proposal numbered “{typed}”.", typed=typed[:20]))
+            await show_page(ctx, consultation)
+            return
+        theme = _typed_theme(ctx, consultation, typed) if typed else None
+        if typed and theme is None:
+            ctx.reply(ctx._("I know no theme called “{theme}”.", theme=typed[:40]))
+            await _themes(ctx, consultation)
+            return
+        await show_page(ctx, consultation, 0, theme)
+
+    @router.command(
+        "proposal",
+        "proposition",
+        "proposal",
+        N_("One proposal, by its number"),
+        phases=["vote", "support", "selection"],
+    )
+    async def detail_command(ctx: Context) -> None:
+        consultation = await require_consultation(ctx)
+        number = parse_number(ctx.incoming.arg_text) if ctx.incoming.args else None
+        found = await proposals.by_number(ctx.db, consultation.id, number) if number else None
+        if found is None:
+            example = ctx.cmd("proposal") + " 12"
+            if ctx.incoming.args:
+                typed = ctx.incoming.arg_text[:20]
+                ctx.reply(ctx._("There is no proposal numbered “{typed}”.", typed=typed))
+            ctx.reply(ctx._("Type the number after the command, e.g. {example}.", example=example))
+            await show_page(ctx, consultation)
+            return
+        await show_detail(ctx, consultation, found)
+
+    @router.action("prop.l")
+    async def page(ctx: Context, args: list[str]) -> None:
+        consultation = await require_consultation(ctx)
+        if not args or not args[0].isdigit() or not args[0].isascii() or len(args) > 2:
+            raise stale_button(ctx)
+        try:
+            theme = _theme_arg(consultation, args, 1)
+        except ValueError:
+            raise stale_button(ctx) from None
+        await show_page(ctx, consultation, int(args[0][:9]), theme)
+
+    @router.action("prop.th")
+    async def pick_theme(ctx: Context, args: list[str]) -> None:
+        await _themes(ctx, await require_consultation(ctx))
+
+    @router.action("prop.d")
+    async def detail(ctx: Context, args: list[str]) -> None:
+        consultation = await require_consultation(ctx)
+        proposal = await proposal_from(ctx, consultation, args)
+        back = "prop.l:0"
+        if len(args) > 1 and args[1].isdigit() and args[1].isascii() and len(args) <= 3:
+            try:
+                theme = _theme_arg(consultation, args, 2)
+            except ValueError:
+                raise stale_button(ctx) from None
+            back = f"prop.l:{int(args[1][:9])}" + (f":{theme}" if theme else "")
+        await show_detail(ctx, consultation, proposal, back)
+
+
+async def _themes(ctx: Context, consultation: Consultation) -> None:
+    """The themes that have proposals, with how many, to filter the list."""
+    counted = await proposals.count_by_theme(ctx.db, consultation.id)
+    choices = [
+        Choice(
+            f"{themes.label(ctx.t, key, consultation)} ({ctx.t.number(counted[key])})",
+            f"prop.l:0:{key}",
+        )
+        for key in themes.keys(consultation)
+        if counted.get(key) and _short(key)
+    ]
+    choices.append(Choice(ctx._("All themes"), "prop.l:0"))
+    ctx.reply(ctx._("Which theme?"), choices)
