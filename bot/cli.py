@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import functools
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
-from bot import demo
+from bot import demo, logs, ops, phases_cli
 from bot.app import App
 from bot.backends.console import ConsoleBackend
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load
-from storage import persons
+from bot.scheduler import CalendarScheduler
+from storage import audit, persons
 from storage.db import Database
 from storage.persons import Role
 
@@ -66,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     p_list = staff_sub.add_parser("list")
     p_list.add_argument("--config")
     p_list.add_argument("--db")
+    phases_cli.add_parser(sub)
+    ops.add_parsers(sub)
     return parser
 
 
@@ -76,6 +80,8 @@ async def _demo(args: argparse.Namespace) -> int:
         await demo.seed(app.services.db, SystemClock().now(), args.phase)
         console = ConsoleBackend(user=args.user, after_event=app.sender.drain)
         app.add_backend(console)
+        scheduler = CalendarScheduler(app.services, app.router.commands)
+        await scheduler.start()
         console._print(
             f"Guichet — démo ({args.phase}, vérification {args.verify}) — base : {path}\n"
             "Tapez /aide (ou /help). « /as NOM » change de personne ; « /as staff » "
@@ -83,6 +89,7 @@ async def _demo(args: argparse.Namespace) -> int:
         )
         await console.run(app.handle, asyncio.Event())
         await app.sender.drain()
+        scheduler.shutdown()
     finally:
         await app.close()
     return 0
@@ -119,6 +126,15 @@ async def _staff(args: argparse.Namespace) -> int:
             if args.staff_command == "add":
                 role = "staff" if args.staff else "admin"
             await persons.set_role(db, person.id, role)
+            await audit.record(
+                db,
+                staff_id=None,
+                staff_label="command line",
+                action="staff.remove" if role == "user" else "staff.add",
+                target=f"person:{person.id}",
+                detail={"identity": args.identity, "role": role},
+                now=now,
+            )
         print(f"{args.identity}: {role}")
         return 0
     finally:
@@ -147,6 +163,22 @@ async def _proposals(args: argparse.Namespace) -> int:
         await db.close()
 
 
+async def _phases(args: argparse.Namespace) -> int:
+    return await phases_cli.run(args, _db_path(args))
+
+
+async def _backup(args: argparse.Namespace) -> int:
+    return await ops.backup_command(args, _db_path(args))
+
+
+async def _restore(args: argparse.Namespace) -> int:
+    return await ops.restore_command(args, _db_path(args))
+
+
+async def _sync(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    return command(args)
+
+
 async def _run(args: argparse.Namespace) -> int:
     config = load(args.config)
     if config.telegram is None and config.matrix is None:
@@ -158,10 +190,18 @@ async def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    handlers = {"demo": _demo, "staff": _staff, "run": _run, "proposals": _proposals}
+    logs.configure()
+    handlers: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
+        "demo": _demo,
+        "staff": _staff,
+        "run": _run,
+        "proposals": _proposals,
+        "backup": _backup,
+        "restore": _restore,
+        "init": functools.partial(_sync, ops.init),
+        "check": functools.partial(_sync, ops.check),
+        "phases": _phases,
+    }
     try:
         return asyncio.run(handlers[args.command](args))
     except ConfigError as exc:

@@ -6,15 +6,25 @@ import asyncio
 import logging
 import signal
 
+from bot import logs
 from bot.app import App
 from bot.backends.base import Backend
 from bot.config import Config
+from bot.health import start as start_health
+from bot.ops import ensure_consultation
+from bot.scheduler import CalendarScheduler
 
 log = logging.getLogger(__name__)
 
 
 async def run(config: Config) -> int:
+    logs.configure(fmt=config.log_format)
     app = await App.create(config)
+    if config.consultation is not None:
+        async with app.services.db.transaction():
+            await ensure_consultation(
+                app.services.db, config.consultation, app.services.clock.now()
+            )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -30,6 +40,14 @@ async def run(config: Config) -> int:
         backends.append(MatrixBackend(config.matrix, app.services))
     for backend in backends:
         app.add_backend(backend)
+    # After the backends are added, so announcements know each platform's command prefix.
+    scheduler = CalendarScheduler(app.services, app.router.commands)
+    await scheduler.start()
+    health = (
+        await start_health(app.services, [b.name for b in backends], config.metrics_port)
+        if config.metrics_port
+        else None
+    )
     tasks = [asyncio.create_task(b.run(app.handle, stop), name=b.name) for b in backends]
     tasks.append(asyncio.create_task(app.sender.run(stop), name="outbox"))
     try:
@@ -41,5 +59,8 @@ async def run(config: Config) -> int:
         return 0
     finally:
         stop.set()
+        scheduler.shutdown()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if health is not None:
+            await health.cleanup()
         await app.close()

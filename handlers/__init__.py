@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 def register_all(router: Router) -> None:
     """Register every flow; the order is the order ``/aide`` lists them in."""
     from handlers import (
+        broadcast,
         calendar,
         cancel,
         help,
@@ -19,10 +20,12 @@ def register_all(router: Router) -> None:
         needs,
         onboarding,
         our_supports,
+        phases,
         privacy,
         profile,
         proposal_admin,
         proposals,
+        reminders,
         review,
         search,
         selection,
@@ -48,6 +51,9 @@ def register_all(router: Router) -> None:
         proposal_admin,
         selection,
         staff,
+        phases,
+        broadcast,
+        reminders,
         privacy,
         cancel,
     ):

@@ -1,24 +1,58 @@
-"""Outbound notifications, written in the transaction of the fact that caused them."""
+"""Outbound notifications, written in the transaction of the fact that caused them.
+
+A row goes pending → sending (claimed, with a lease) → sent | failed | blocked,
+or back to pending with a later ``not_before`` when the platform asks to wait
+or fails for a while. Rows carry the backend they go through so each
+platform's lane walks only its own, in (priority, id) order.
+"""
 
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.clock import from_iso, to_iso
+from bot.clock import to_iso
 from bot.messages import Reply
 from storage.db import Database
 
+PERSONAL = 0
+"""Priority of a notice about the person's own business (approval, review)."""
+BULK = 1
+"""Priority of announcements, reminders and broadcasts: they may wait a little."""
+
+_TARGET_BACKEND = (
+    "(SELECT i.backend FROM identities i WHERE i.person_id = ? ORDER BY i.last_seen DESC LIMIT 1)"
+)
+
 
 @dataclass(frozen=True)
-class Pending:
+class Claimed:
+    """A row this process now owns until its lease ends, with where it goes."""
+
     id: int
     person_id: int
     kind: str
     reply: Reply
     attempts: int
-    not_before: datetime
+    identity: str
+    address: str
+
+    @property
+    def chat(self) -> str:
+        """The platform's conversation, for per-chat pacing."""
+        return self.address or self.identity.split(":", 1)[1]
+
+
+@dataclass(frozen=True)
+class Claim:
+    rows: list[Claimed]
+    moved: int
+    """Rows whose person is now reached through another backend: handed to that lane."""
+    found: int
+    """Rows looked at: fewer than asked means nothing more is due."""
 
 
 async def enqueue(
@@ -30,54 +64,186 @@ async def enqueue(
     not_before: datetime | None = None,
 ) -> int:
     return await db.execute(
-        "INSERT INTO outbox(person_id, kind, payload, not_before, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO outbox(person_id, kind, payload, not_before, created_at, backend)"
+        f" VALUES (?, ?, ?, ?, ?, {_TARGET_BACKEND})",
         (
             person_id,
             kind,
             json.dumps(reply.to_json(), ensure_ascii=False),
             to_iso(not_before or now),
             to_iso(now),
+            person_id,
         ),
     )
 
 
-async def due(db: Database, now: datetime, limit: int = 100) -> list[Pending]:
-    rows = await db.fetchall(
-        "SELECT id, person_id, kind, payload, attempts, not_before FROM outbox"
-        " WHERE status = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
-        (to_iso(now), limit),
+async def enqueue_many(
+    db: Database,
+    rows: Sequence[tuple[int, str, str]],
+    *,
+    kind: str,
+    now: datetime,
+    not_before: datetime | None = None,
+    quiet: bool = False,
+    priority: int = BULK,
+    broadcast_id: int | None = None,
+) -> int:
+    """Queue (person_id, backend, payload JSON) rows in one statement batch.
+
+    For fan-outs of up to a national audience: the caller has already
+    resolved each backend and rendered each language once.
+    """
+    stamp, due = to_iso(now), to_iso(not_before or now)
+    await db.executemany(
+        "INSERT INTO outbox(person_id, kind, payload, not_before, created_at, backend,"
+        " priority, quiet, broadcast_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (pid, kind, payload, due, stamp, backend, priority, int(quiet), broadcast_id)
+            for pid, backend, payload in rows
+        ],
     )
-    return [
-        Pending(
-            id=int(r["id"]),
-            person_id=int(r["person_id"]),
-            kind=str(r["kind"]),
-            reply=Reply.from_json(json.loads(r["payload"])),
-            attempts=int(r["attempts"]),
-            not_before=from_iso(r["not_before"]),
+    return len(rows)
+
+
+def _claim(
+    conn: sqlite3.Connection,
+    backend: str,
+    now: str,
+    until: str,
+    limit: int,
+    quiet_ok: bool,
+) -> Claim:
+    found = conn.execute(
+        "SELECT o.id, o.person_id, o.kind, o.payload, o.attempts,"
+        " i.identity, i.address, i.backend AS target"
+        " FROM outbox o LEFT JOIN identities i ON i.identity = ("
+        "   SELECT identity FROM identities WHERE person_id = o.person_id"
+        "   ORDER BY last_seen DESC LIMIT 1)"
+        " WHERE o.status = 'pending' AND o.backend = ? AND o.not_before <= ?"
+        " AND (? OR o.quiet = 0) ORDER BY o.priority, o.id LIMIT ?",
+        (backend, now, quiet_ok, limit),
+    ).fetchall()
+    claimed: list[Claimed] = []
+    moved: list[tuple[str, int]] = []
+    orphans: list[tuple[int]] = []
+    for r in found:
+        if r["identity"] is None:
+            orphans.append((r["id"],))
+        elif r["target"] != backend:
+            moved.append((r["target"], r["id"]))
+        else:
+            claimed.append(
+                Claimed(
+                    id=int(r["id"]),
+                    person_id=int(r["person_id"]),
+                    kind=str(r["kind"]),
+                    reply=Reply.from_json(json.loads(r["payload"])),
+                    attempts=int(r["attempts"]),
+                    identity=str(r["identity"]),
+                    address=str(r["address"]),
+                )
+            )
+    conn.executemany(
+        "UPDATE outbox SET status = 'sending', claimed_until = ? WHERE id = ?",
+        [(until, row.id) for row in claimed],
+    )
+    conn.executemany("UPDATE outbox SET backend = ? WHERE id = ?", moved)
+    conn.executemany(
+        "UPDATE outbox SET status = 'failed', error = 'no identity' WHERE id = ?", orphans
+    )
+    return Claim(claimed, len(moved), len(found))
+
+
+async def claim(
+    db: Database,
+    backend: str,
+    now: datetime,
+    until: datetime,
+    limit: int,
+    *,
+    quiet_ok: bool,
+) -> Claim:
+    """Take up to ``limit`` due rows of ``backend`` for delivery, leased until ``until``.
+
+    ``quiet_ok`` is false outside the send window: quiet rows (bulk messages)
+    then stay where they are, whatever their ``not_before`` says.
+    """
+    async with db.transaction():
+        return await db.run(_claim, backend, to_iso(now), to_iso(until), limit, quiet_ok)
+
+
+async def recover(db: Database, now: datetime) -> int:
+    """Give back rows whose lease ended (their sender crashed), and place rows
+    queued for someone without a backend at the time; return how many moved."""
+    async with db.transaction():
+        count = await db.execute_rowcount(
+            "UPDATE outbox SET status = 'pending', claimed_until = NULL"
+            " WHERE status = 'sending' AND claimed_until <= ?",
+            (to_iso(now),),
         )
-        for r in rows
-    ]
+        count += await db.execute_rowcount(
+            "UPDATE outbox SET backend = (SELECT i.backend FROM identities i"
+            " WHERE i.person_id = outbox.person_id ORDER BY i.last_seen DESC LIMIT 1)"
+            " WHERE status = 'pending' AND backend IS NULL"
+        )
+        await db.execute(
+            "UPDATE outbox SET status = 'failed', error = 'no identity'"
+            " WHERE status = 'pending' AND backend IS NULL"
+        )
+    return count
+
+
+async def release(db: Database, outbox_ids: Sequence[int], not_before: datetime | None) -> None:
+    """Hand claimed rows back untried (the lane is pausing), later if ``not_before``."""
+    if not outbox_ids:
+        return
+    if not_before is None:
+        await db.executemany(
+            "UPDATE outbox SET status = 'pending', claimed_until = NULL WHERE id = ?",
+            [(i,) for i in outbox_ids],
+        )
+    else:
+        stamp = to_iso(not_before)
+        await db.executemany(
+            "UPDATE outbox SET status = 'pending', claimed_until = NULL,"
+            " not_before = MAX(not_before, ?) WHERE id = ?",
+            [(stamp, i) for i in outbox_ids],
+        )
+
+
+async def hold_backend(db: Database, backend: str, until: datetime) -> None:
+    """Nothing more through ``backend`` before ``until``: the platform said so.
+
+    Kept in the rows themselves, so the pause outlives a restart.
+    """
+    stamp = to_iso(until)
+    await db.execute(
+        "UPDATE outbox SET not_before = ? WHERE status = 'pending' AND backend = ?"
+        " AND not_before < ?",
+        (stamp, backend, stamp),
+    )
 
 
 async def mark_sent(db: Database, outbox_id: int, now: datetime) -> None:
     await db.execute(
-        "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+        "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
+        " claimed_until = NULL WHERE id = ?",
         (to_iso(now), outbox_id),
     )
 
 
 async def mark_final(db: Database, outbox_id: int, status: str, error: str) -> None:
     await db.execute(
-        "UPDATE outbox SET status = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
+        "UPDATE outbox SET status = ?, error = ?, attempts = attempts + 1,"
+        " claimed_until = NULL WHERE id = ?",
         (status, error[:500], outbox_id),
     )
 
 
 async def retry_later(db: Database, outbox_id: int, at: datetime, error: str) -> None:
     await db.execute(
-        "UPDATE outbox SET not_before = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
+        "UPDATE outbox SET status = 'pending', not_before = ?, error = ?,"
+        " attempts = attempts + 1, claimed_until = NULL WHERE id = ?",
         (to_iso(at), error[:500], outbox_id),
     )
 

@@ -1,0 +1,46 @@
+"""Pacing one backend's sends to its platform's published rates.
+
+Pure bookkeeping over a monotonic clock passed in, so it is tested without
+waiting: ``wait`` says how long before a message to a chat may go, ``take``
+records that it went. The overall rate is a bucket holding one token, i.e. a
+minimum spacing: a strict sliding-window count on the platform's side never
+sees more than the rate, which a bigger burst would not promise.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from bot.limits import RateLimit
+
+_PRUNE_ABOVE = 10_000
+
+
+class Throttle:
+    def __init__(self, rate: RateLimit, start: float = 0.0) -> None:
+        self.rate = rate
+        self._spacing = 1.0 / rate.per_second
+        self._next_any = start
+        self._next_chat: dict[str, float] = {}
+        self._group_sends: dict[str, deque[float]] = {}
+
+    def wait(self, chat: str, now: float) -> float:
+        """Seconds to wait before a message to ``chat`` respects every limit."""
+        ready = max(self._next_any, self._next_chat.get(chat, now))
+        if self.rate.group_per_minute is not None and self.rate.is_group(chat):
+            sends = self._group_sends.get(chat)
+            if sends is not None:
+                while sends and sends[0] <= now - 60.0:
+                    sends.popleft()
+                if len(sends) >= self.rate.group_per_minute:
+                    ready = max(ready, sends[0] + 60.0)
+        return max(0.0, ready - now)
+
+    def take(self, chat: str, now: float) -> None:
+        self._next_any = max(self._next_any, now) + self._spacing
+        if self.rate.chat_interval:
+            self._next_chat[chat] = now + self.rate.chat_interval
+            if len(self._next_chat) > _PRUNE_ABOVE:
+                self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
+        if self.rate.group_per_minute is not None and self.rate.is_group(chat):
+            self._group_sends.setdefault(chat, deque()).append(now)

@@ -1,0 +1,392 @@
+"""``/diffuser``: the staff write to many participants at once.
+
+The message in French (and optionally English), then the audience, then a
+preview with the number of recipients; only the confirmation writes the
+broadcast and its outbox rows, together. The draft lives in the conversation,
+so the confirmation re-computes the audience from what the staff chose, and
+re-checks the staff role, whatever button was pressed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.context import Context, Recipient, Refused
+from bot.fanout import Render, fan_out
+from bot.i18n import N_, Translator
+from bot.limits import for_backend
+from bot.messages import Choice, Reply
+from bot.router import Router
+from bot.workdays import SendWindow
+from handlers.common import require_consultation, stale_button
+from handlers.phases import require_staff
+from storage import audiences, broadcasts, proposals
+from storage.audiences import AUDIENCE_KINDS, Audience
+from storage.consultations import Consultation
+
+NEW = ("nouveau", "nouvelle", "new")
+NO_ENGLISH = ("-", "non", "no")
+RECENT = 5
+AUDIENCE_LABELS = {
+    "everyone": N_("Everyone"),
+    "region": N_("Members in a région"),
+    "departement": N_("Members in a département"),
+    "population": N_("Collectivités below a population"),
+    "not_supported": N_("Collectivités that have not declared any support yet"),
+    "supporters": N_("Supporters of a proposal"),
+}
+
+
+def header(t: Translator) -> str:
+    return t._("Message from the consultation team:")
+
+
+def render_for(text_fr: str, text_en: str) -> Render:
+    """Each person reads the text in their language when the staff wrote it."""
+
+    def render(r: Recipient) -> Reply:
+        body = text_en if r.t.locale == "en" and text_en else text_fr
+        return Reply(f"{header(r.t)}\n\n{body}")
+
+    return render
+
+
+async def describe(ctx: Context, audience: Audience) -> str:
+    kind, value = audience.kind, audience.value
+    if kind == "region":
+        found = await audiences.region_code(ctx.db, value)
+        return ctx._("members in the région {name}", name=found[1] if found else value)
+    if kind == "departement":
+        found = await audiences.departement_code(ctx.db, value)
+        name = f"{found[1]} ({found[0]})" if found else value
+        return ctx._("members in the département {name}", name=name)
+    if kind == "population":
+        return ctx._(
+            "members of collectivités under {count} inhabitants", count=ctx.t.number(int(value))
+        )
+    if kind == "not_supported":
+        return ctx._("members of collectivités that have not declared any support yet")
+    if kind == "supporters":
+        return ctx._("members of the collectivités supporting proposal {number}", number=value)
+    return ctx._("everyone")
+
+
+async def _listing(ctx: Context) -> None:
+    recent = await broadcasts.recent(ctx.db, RECENT)
+    lines = [ctx._("Recent broadcasts:") if recent else ctx._("No broadcast yet.")]
+    for item in recent:
+        state = ctx._("delivered") if item.reported_at else ctx._("in progress")
+        lines.append(
+            ctx._(
+                "no. {number} — {date} — {audience} — {state}: {sent} sent, {failed} failed, "
+                "{blocked} blocked, {waiting} waiting, of {recipients}",
+                number=item.id,
+                date=ctx.t.datetime(item.created_at, "short"),
+                audience=await describe(ctx, item.audience),
+                state=state,
+                sent=ctx.t.number(item.sent),
+                failed=ctx.t.number(item.failed),
+                blocked=ctx.t.number(item.blocked),
+                waiting=ctx.t.number(item.waiting),
+                recipients=ctx.t.number(item.recipients),
+            )
+        )
+    ctx.reply("\n".join(lines), [Choice(ctx._("New broadcast"), "bc.new")])
+
+
+def _ask_text(ctx: Context) -> None:
+    ctx.ask(
+        "bc.fr",
+        ctx._(
+            "Write the message in French ({limit} characters at most). It is sent as you "
+            "write it, after a line saying it comes from the consultation team.",
+            limit=ctx.t.number(ctx.config.limits.text_chars),
+        ),
+    )
+
+
+def _checked_text(ctx: Context, text: str) -> str:
+    text = text.strip()
+    limit = ctx.config.limits.text_chars
+    if not text:
+        raise Refused(ctx._("The message is empty: please write it."))
+    if len(text) > limit:
+        raise Refused(
+            ctx._(
+                "The message is too long ({length} characters; at most {limit}).",
+                length=ctx.t.number(len(text)),
+                limit=ctx.t.number(limit),
+            )
+        )
+    return text
+
+
+def _ask_audience(ctx: Context) -> None:
+    choices = [Choice(ctx._(AUDIENCE_LABELS[kind]), f"bc.aud:{kind}") for kind in AUDIENCE_KINDS]
+    ctx.ask("bc.aud", ctx._("Who should receive it?"), choices)
+
+
+async def _value(ctx: Context, consultation: Consultation, kind: str, raw: str) -> Audience:
+    """The staff's typed value for an audience, checked; Refused with help if not usable."""
+    raw = raw.strip()
+    if kind == "region":
+        found = await audiences.region_code(ctx.db, raw)
+        if found is None:
+            raise Refused(
+                ctx._(
+                    "I know no région “{text}”. Type its name (Bretagne) or its code (53).",
+                    text=raw[:40],
+                )
+            )
+        return Audience("region", found[0])
+    if kind == "departement":
+        found = await audiences.departement_code(ctx.db, raw)
+        if found is None:
+            raise Refused(
+                ctx._(
+                    "I know no département “{text}”. Type its name (Dordogne) or its number (24).",
+                    text=raw[:40],
+                )
+            )
+        return Audience("departement", found[0])
+    digits = "".join(raw.split()).replace(".", "")
+    if kind == "population":
+        if not digits.isdigit() or not 0 < int(digits) < 10_000_000:
+            raise Refused(ctx._("Type a number of inhabitants, e.g. 3500."))
+        return Audience("population", str(int(digits)))
+    if not digits.isdigit() or len(digits) > 6:
+        raise Refused(ctx._("A proposal number is a whole number, like 12."))
+    if await proposals.by_number(ctx.db, consultation.id, int(digits)) is None:
+        raise Refused(ctx._("There is no proposal number {number}.", number=int(digits)))
+    return Audience("supporters", str(int(digits)))
+
+
+VALUE_PROMPTS = {
+    "region": N_("Which région? Type its name or its code (e.g. Bretagne or 53)."),
+    "departement": N_("Which département? Type its name or its number (e.g. Dordogne or 24)."),
+    "population": N_("Below how many inhabitants? Type a number, e.g. 3500."),
+    "supporters": N_("Supporters of which proposal? Type its number."),
+}
+
+
+def _audience_of(ctx: Context) -> Audience:
+    data = ctx.conversation.data
+    kind = data.get("aud_kind")
+    if kind not in AUDIENCE_KINDS or not data.get("fr"):
+        raise stale_button(ctx)
+    return Audience(kind, str(data.get("aud_value", "")))
+
+
+def _delivery_estimate(ctx: Context, per_backend: dict[str, int]) -> timedelta:
+    """The slowest platform sets the pace; local backends take no time."""
+    seconds = 0.0
+    for name, count in per_backend.items():
+        rate = for_backend(name, ctx.config.limits.matrix_messages_per_second)
+        if rate is not None:
+            seconds = max(seconds, count / rate.per_second)
+    return timedelta(seconds=seconds)
+
+
+async def _preview(ctx: Context, audience: Audience) -> None:
+    consultation = await require_consultation(ctx)
+    data = ctx.conversation.data
+    fr, en = str(data["fr"]), str(data.get("en", ""))
+    per_backend = await audiences.count_by_backend(
+        ctx.db, audience, consultation.id, agents_may_support=_agents(consultation)
+    )
+    count = sum(per_backend.values())
+    translations = ctx.services.translations
+    lines = [
+        ctx._("Preview, in French:"),
+        f"{header(translations.get('fr'))}\n\n{fr}",
+        "",
+        ctx._("In English:"),
+        f"{header(translations.get('en'))}\n\n{en or fr}",
+    ]
+    if not en:
+        lines.append(ctx._("(No English version: English speakers receive the French text.)"))
+    lines += ["", ctx._("Audience: {audience}.", audience=await describe(ctx, audience))]
+    lines.append(ctx._("Recipients: {count}.", count=ctx.t.number(count)))
+    start = SendWindow.from_settings(consultation.settings).next_open(ctx.now)
+    if start > ctx.now:
+        lines.append(
+            ctx._(
+                "Delivery starts {when}: nobody is messaged at night, at weekends or on "
+                "public holidays.",
+                when=ctx.t.datetime(start, "short"),
+            )
+        )
+    estimate = _delivery_estimate(ctx, per_backend)
+    if estimate >= timedelta(minutes=1):
+        lines.append(
+            ctx._(
+                "At the pace the platforms allow, delivery takes about {duration}.",
+                duration=ctx.t.duration(estimate),
+            )
+        )
+    choices = [
+        Choice(ctx._("Change the audience"), "bc.audmenu"),
+        Choice(ctx._("Cancel"), "bc.cancel"),
+    ]
+    if count:
+        label = ctx.t.ngettext("Send to {n} recipient", "Send to {n} recipients", count)
+        choices.insert(0, Choice(label, "bc.send"))
+    else:
+        lines.append(ctx._("Nobody is in this audience: choose another one."))
+    ctx.ask(
+        "bc.confirm", "\n".join(lines), choices, aud_kind=audience.kind, aud_value=audience.value
+    )
+
+
+def _agents(consultation: Consultation) -> bool:
+    return bool(consultation.settings.get("agents_may_support", False))
+
+
+def _require_step(ctx: Context, *steps: str) -> None:
+    require_staff(ctx)
+    if ctx.conversation.step not in steps:
+        raise stale_button(ctx)
+
+
+async def _send(ctx: Context) -> None:
+    _require_step(ctx, "bc.confirm")
+    audience = _audience_of(ctx)
+    consultation = await require_consultation(ctx)
+    data = ctx.conversation.data
+    fr, en = str(data["fr"]), str(data.get("en", ""))
+    targets = await audiences.targets(
+        ctx.db, audience, consultation.id, agents_may_support=_agents(consultation)
+    )
+    if not targets:
+        raise Refused(ctx._("Nobody is in this audience: choose another one."))
+    start = SendWindow.from_settings(consultation.settings).next_open(ctx.now)
+    broadcast_id = await broadcasts.create(
+        ctx.db,
+        consultation_id=consultation.id,
+        author_id=ctx.person.id,
+        text_fr=fr,
+        text_en=en,
+        audience=audience,
+        recipients=len(targets),
+        not_before=start,
+        now=ctx.now,
+    )
+    await fan_out(
+        ctx.services,
+        ctx.commands,
+        targets,
+        "broadcast",
+        render_for(fr, en),
+        now=ctx.now,
+        not_before=start,
+        broadcast_id=broadcast_id,
+    )
+    await ctx.audit(
+        "broadcast.send",
+        f"broadcast:{broadcast_id}",
+        audience=audience.kind,
+        value=audience.value,
+        recipients=len(targets),
+    )
+    ctx.end()
+    ctx.reply(
+        ctx.t.ngettext(
+            "Broadcast no. {number} is queued for {n} recipient. I will tell you when "
+            "it is delivered; type {command} to follow its progress.",
+            "Broadcast no. {number} is queued for {n} recipients. I will tell you when "
+            "it is delivered; type {command} to follow its progress.",
+            len(targets),
+            number=broadcast_id,
+            command=ctx.cmd("broadcast"),
+        )
+    )
+
+
+def register(router: Router) -> None:
+    @router.command(
+        "broadcast",
+        "diffuser",
+        "broadcast",
+        N_("Send a message to many participants"),
+        audience="staff",
+    )
+    async def broadcast(ctx: Context) -> None:
+        verb = ctx.incoming.args[0].lower() if ctx.incoming.args else ""
+        if verb in NEW:
+            _ask_text(ctx)
+        else:
+            await _listing(ctx)
+
+    @router.action("bc.new")
+    async def new(ctx: Context, args: list[str]) -> None:
+        require_staff(ctx)
+        _ask_text(ctx)
+
+    @router.step("bc.fr")
+    async def french(ctx: Context, text: str) -> None:
+        require_staff(ctx)
+        ctx.ask(
+            "bc.en",
+            ctx._("Now the English version, or type - to send the French text to everyone."),
+            [Choice(ctx._("No English version"), "bc.noen")],
+            fr=_checked_text(ctx, text),
+        )
+
+    @router.step("bc.en")
+    async def english(ctx: Context, text: str) -> None:
+        require_staff(ctx)
+        ctx.conversation.data["en"] = (
+            "" if text.strip().lower() in NO_ENGLISH else _checked_text(ctx, text)
+        )
+        _ask_audience(ctx)
+
+    @router.action("bc.noen")
+    async def no_english(ctx: Context, args: list[str]) -> None:
+        _require_step(ctx, "bc.en")
+        ctx.conversation.data["en"] = ""
+        _ask_audience(ctx)
+
+    @router.action("bc.audmenu")
+    async def audience_menu(ctx: Context, args: list[str]) -> None:
+        _require_step(ctx, "bc.confirm")
+        _ask_audience(ctx)
+
+    @router.action("bc.aud")
+    async def pick_audience(ctx: Context, args: list[str]) -> None:
+        _require_step(ctx, "bc.aud")
+        if len(args) != 1 or args[0] not in AUDIENCE_KINDS:
+            raise stale_button(ctx)
+        kind = args[0]
+        if kind in VALUE_PROMPTS:
+            ctx.ask("bc.value", ctx._(VALUE_PROMPTS[kind]), aud_kind=kind)
+        else:
+            await _preview(ctx, Audience(kind))
+
+    @router.step("bc.aud")
+    async def typed_audience(ctx: Context, text: str) -> None:
+        raise Refused(ctx._("Please choose an audience: type its number."))
+
+    @router.step("bc.value")
+    async def typed_value(ctx: Context, text: str) -> None:
+        require_staff(ctx)
+        consultation = await require_consultation(ctx)
+        kind = str(ctx.conversation.data.get("aud_kind", ""))
+        if kind not in VALUE_PROMPTS:
+            ctx.end()
+            ctx.reply(stale_button(ctx).message)
+            return
+        await _preview(ctx, await _value(ctx, consultation, kind, text))
+
+    @router.step("bc.confirm")
+    async def typed_confirm(ctx: Context, text: str) -> None:
+        raise Refused(ctx._("Please press a button, or type its number."))
+
+    @router.action("bc.send")
+    async def send(ctx: Context, args: list[str]) -> None:
+        await _send(ctx)
+
+    @router.action("bc.cancel")
+    async def cancel(ctx: Context, args: list[str]) -> None:
+        _require_step(ctx, "bc.confirm", "bc.aud", "bc.value", "bc.en")
+        ctx.end()
+        ctx.reply(ctx._("Cancelled: nothing was sent."))

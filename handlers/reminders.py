@@ -1,0 +1,79 @@
+"""``/rappels``: a person turns deadline reminders off, or on again.
+
+Announcements of a new phase still reach everyone; only the nudges to those
+who have not taken part yet can be silenced.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+from babel.dates import format_time
+
+from bot.context import Context
+from bot.i18n import N_
+from bot.messages import Choice
+from bot.router import Router
+from bot.workdays import SendWindow
+from handlers.common import stale_button
+from storage import persons, reminders
+
+ON = ("oui", "on", "yes", "activer")
+OFF = ("non", "off", "no", "desactiver", "désactiver")
+
+
+def _hour(ctx: Context, hour: int) -> str:
+    return format_time(time(hour % 24), format="short", locale=ctx.t.locale)
+
+
+async def _set(ctx: Context, enabled: bool) -> None:
+    await reminders.set_enabled(ctx.db, ctx.person.id, enabled)
+    ctx.person = await persons.get(ctx.db, ctx.person.id) or ctx.person
+    if enabled:
+        ctx.reply(ctx._("Reminders are on: I will remind you before each deadline."))
+    else:
+        ctx.reply(
+            ctx._(
+                "Reminders are off. You will still receive the announcements of new "
+                "phases. Type {command} to turn them on again.",
+                command=ctx.cmd("reminders"),
+            )
+        )
+
+
+def register(router: Router) -> None:
+    @router.command("reminders", "rappels", "reminders", N_("Turn deadline reminders on or off"))
+    async def reminders_command(ctx: Context) -> None:
+        wanted = ctx.incoming.arg_text.strip().lower()[:20]
+        if wanted in ON or wanted in OFF:
+            await _set(ctx, wanted in ON)
+            return
+        if wanted:
+            ctx.reply(
+                ctx._(
+                    "I did not understand “{wanted}”: type {command} on or {command} off.",
+                    wanted=wanted,
+                    command=ctx.cmd("reminders"),
+                )
+            )
+            return
+        if ctx.person.reminders:
+            consultation = await ctx.consultation()
+            window = SendWindow.from_settings(consultation.settings if consultation else {})
+            text = ctx._(
+                "Reminders are on: before each deadline, I remind you if you have not "
+                "taken part yet (on working days, between {start} and {end}).",
+                start=_hour(ctx, window.start),
+                end=_hour(ctx, window.end),
+            )
+            choice = Choice(ctx._("Turn reminders off"), "rem.set:off")
+        else:
+            text = ctx._("Reminders are off.")
+            choice = Choice(ctx._("Turn reminders on"), "rem.set:on")
+        ctx.reply(text, [choice])
+
+    @router.action("rem.set")
+    async def set_reminders(ctx: Context, args: list[str]) -> None:
+        if args not in (["on"], ["off"]):
+            raise stale_button(ctx)
+        await _set(ctx, args[0] == "on")

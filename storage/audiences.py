@@ -1,0 +1,192 @@
+"""Who a bulk message goes to: one SQL query per audience, counted or listed.
+
+Every audience is a condition on ``persons p``; each person comes back with
+the backend they were last heard from, which the outbox row keeps. Persons
+with no identity left cannot be reached and are not counted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+from storage.collectivites import normalise
+from storage.db import Database
+
+AudienceKind = Literal[
+    "everyone", "region", "departement", "population", "not_supported", "supporters"
+]
+AUDIENCE_KINDS: tuple[AudienceKind, ...] = (
+    "everyone",
+    "region",
+    "departement",
+    "population",
+    "not_supported",
+    "supporters",
+)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """An audience as the staff chose it; ``value`` is a code, a population or a number."""
+
+    kind: AudienceKind
+    value: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps({"kind": self.kind, "value": self.value})
+
+    @classmethod
+    def from_json(cls, raw: str) -> Audience:
+        data = json.loads(raw)
+        kind = data.get("kind")
+        if kind not in AUDIENCE_KINDS:
+            raise ValueError(f"unknown audience {kind!r}")
+        return cls(kind, str(data.get("value", "")))
+
+
+class Target(NamedTuple):
+    """Just what a fan-out needs, so a national audience stays cheap to load."""
+
+    person_id: int
+    locale: str | None
+    locale_hint: str | None
+    backend: str
+
+
+_MEMBER = (
+    "EXISTS (SELECT 1 FROM memberships m JOIN collectivites c ON c.code = m.collectivite"
+    " WHERE m.person_id = p.id AND m.status = 'approved' AND {cond})"
+)
+_SUPPORTED = (
+    "EXISTS (SELECT 1 FROM supports s JOIN proposals pr ON pr.id = s.proposal_id"
+    " WHERE s.collectivite = m.collectivite AND pr.consultation_id = ?{extra})"
+)
+
+
+def _may_support(agents_may_support: bool) -> str:
+    return "1" if agents_may_support else "m.role = 'elu'"
+
+
+def _condition(
+    audience: Audience, consultation_id: int, agents_may_support: bool
+) -> tuple[str, list[Any]]:
+    kind, value = audience.kind, audience.value
+    if kind == "everyone":
+        return "1", []
+    if kind == "region":
+        return _MEMBER.format(cond="c.region = ?"), [value]
+    if kind == "departement":
+        return _MEMBER.format(cond="c.departement = ?"), [value]
+    if kind == "population":
+        return _MEMBER.format(cond="c.population < ?"), [int(value)]
+    if kind == "not_supported":
+        cond = f"{_may_support(agents_may_support)} AND NOT {_SUPPORTED.format(extra='')}"
+        return _MEMBER.format(cond=cond), [consultation_id]
+    cond = _SUPPORTED.format(extra=" AND pr.number = ?")
+    return _MEMBER.format(cond=cond), [consultation_id, int(value)]
+
+
+def _reminder_condition(
+    kind: str, consultation_id: int, agents_may_support: bool
+) -> tuple[str, list[Any]] | None:
+    """Those who still have something to do in a phase of ``kind``; None: nobody."""
+    member = _MEMBER.format(cond="1")
+    if kind == "needs":
+        return (
+            f"p.reminders = 1 AND {member} AND NOT EXISTS (SELECT 1 FROM contributions k"
+            " WHERE k.author_id = p.id AND k.consultation_id = ? AND k.status != 'withdrawn')",
+            [consultation_id],
+        )
+    if kind == "vote":
+        return (
+            f"p.reminders = 1 AND {member} AND NOT EXISTS (SELECT 1 FROM votes v"
+            " JOIN proposals pr ON pr.id = v.proposal_id"
+            " WHERE v.person_id = p.id AND pr.consultation_id = ?)",
+            [consultation_id],
+        )
+    if kind == "support":
+        cond, params = _condition(Audience("not_supported"), consultation_id, agents_may_support)
+        return f"p.reminders = 1 AND {cond}", params
+    return None
+
+
+_BACKEND = (
+    "(SELECT i.backend FROM identities i WHERE i.person_id = p.id"
+    " ORDER BY i.last_seen DESC LIMIT 1)"
+)
+_SELECT = (
+    f"SELECT p.id, p.locale, p.locale_hint, {_BACKEND} AS backend FROM persons p"
+    " WHERE {cond} ORDER BY p.id"
+)
+# Materialised, so the backend of each person is looked up once, not once per use.
+_BACKENDS = f"WITH t AS MATERIALIZED (SELECT {_BACKEND} AS backend FROM persons p WHERE {{cond}})"
+
+
+async def _targets(db: Database, cond: str, params: list[Any]) -> list[Target]:
+    rows = await db.fetchall(_SELECT.format(cond=cond), params)
+    return [Target(*r) for r in rows if r[3] is not None]
+
+
+async def _count(db: Database, cond: str, params: list[Any]) -> int:
+    return sum((await _per_backend(db, cond, params)).values())
+
+
+async def _per_backend(db: Database, cond: str, params: list[Any]) -> dict[str, int]:
+    rows = await db.fetchall(
+        _BACKENDS.format(cond=cond)
+        + " SELECT backend, COUNT(*) FROM t WHERE backend IS NOT NULL GROUP BY backend",
+        params,
+    )
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+async def targets(
+    db: Database, audience: Audience, consultation_id: int, *, agents_may_support: bool = False
+) -> list[Target]:
+    return await _targets(db, *_condition(audience, consultation_id, agents_may_support))
+
+
+async def count(
+    db: Database, audience: Audience, consultation_id: int, *, agents_may_support: bool = False
+) -> int:
+    return await _count(db, *_condition(audience, consultation_id, agents_may_support))
+
+
+async def count_by_backend(
+    db: Database, audience: Audience, consultation_id: int, *, agents_may_support: bool = False
+) -> dict[str, int]:
+    """Recipients per backend, to estimate how long delivery will take."""
+    return await _per_backend(db, *_condition(audience, consultation_id, agents_may_support))
+
+
+async def reminder_targets(
+    db: Database, phase_kind: str, consultation_id: int, *, agents_may_support: bool = False
+) -> list[Target]:
+    found = _reminder_condition(phase_kind, consultation_id, agents_may_support)
+    return [] if found is None else await _targets(db, *found)
+
+
+async def region_code(db: Database, query: str) -> tuple[str, str] | None:
+    """(code, name) of a région typed as its INSEE code or its name."""
+    return await _named(db, "regions", query)
+
+
+async def departement_code(db: Database, query: str) -> tuple[str, str] | None:
+    """(code, name) of a département typed as its code (24, 2A, 971) or its name."""
+    return await _named(db, "departements", query)
+
+
+async def _named(db: Database, table: str, query: str) -> tuple[str, str] | None:
+    raw = query.strip()
+    if not raw or len(raw) > 80:
+        return None
+    row = await db.fetchone(f"SELECT code, name FROM {table} WHERE code = ?", (raw.upper(),))
+    if row is None:
+        wanted = normalise(raw)
+        for candidate in await db.fetchall(f"SELECT code, name FROM {table}"):
+            if normalise(str(candidate["name"])) == wanted:
+                row = candidate
+                break
+    return None if row is None else (str(row["code"]), str(row["name"]))
