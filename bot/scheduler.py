@@ -36,7 +36,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import notices
+from bot import notices, retention
 from bot.context import Services
 from bot.limits import ANNOUNCE_GRACE, SCHEDULER_SYNC_SECONDS
 from bot.router import Command
@@ -46,6 +46,7 @@ from storage.phases import find
 log = logging.getLogger(__name__)
 
 SYNC_JOB = "calendar:sync"
+RETENTION_JOB = "maintenance:retention"
 _PREFIXES = ("announce:", "reminder:")
 _MOVE_TOLERANCE = timedelta(seconds=1)
 
@@ -86,6 +87,23 @@ class CalendarScheduler:
             max_instances=1,
             misfire_grace_time=None,
         )
+        # Daily, and once now: a bot that was down for a while catches up at start.
+        self.scheduler.add_job(
+            self.retention,
+            IntervalTrigger(days=1),
+            id=RETENTION_JOB,
+            next_run_time=datetime.now(UTC),
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+
+    async def retention(self) -> None:
+        try:
+            await retention.enforce(self.services)
+        except Exception:
+            log.exception("the daily retention clean-up failed")
 
     def shutdown(self) -> None:
         if self.scheduler.running:

@@ -91,3 +91,24 @@ async def test_erase_button_needs_the_confirmation_step(chat: MemoryBackend) -> 
     await chat.say("a", "/aide")
     assert "n'est plus valable" in text(await chat.press("a", "gdpr.erase"))
     assert await persons.by_identity(chat.app.services.db, "memory:a") is not None
+
+
+async def test_retention_erases_those_silent_for_too_long(chat: MemoryBackend) -> None:
+    from datetime import timedelta
+
+    from bot import retention
+    from bot.clock import FrozenClock
+
+    await onboard(chat, "ancien")
+    clock = chat.app.services.clock
+    assert isinstance(clock, FrozenClock)
+    clock.advance(timedelta(days=200))
+    await chat.say("recent", "/aide")
+    assert await retention.enforce(chat.app.services) == 0
+    clock.advance(timedelta(days=170))  # 370 days after "ancien", 170 after "recent"
+    # "ancien" and the demo's staff account, silent since the seeding
+    assert await retention.enforce(chat.app.services) == 2
+    db = chat.app.services.db
+    assert await persons.by_identity(db, "memory:ancien") is None
+    assert await persons.by_identity(db, "memory:recent") is not None
+    assert await db.fetchval("SELECT COUNT(*) FROM memberships") == 0
