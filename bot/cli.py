@@ -11,7 +11,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import demo, logs, ops, phases_cli
+from bot import demo, export_cli, logs, ops, phases_cli
 from bot.app import App
 from bot.backends.console import ConsoleBackend
 from bot.clock import SystemClock
@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     p_list.add_argument("--config")
     p_list.add_argument("--db")
     phases_cli.add_parser(sub)
+    export_cli.add_parser(sub)
     ops.add_parsers(sub)
     return parser
 
@@ -179,6 +180,10 @@ async def _sync(command: Callable[[argparse.Namespace], int], args: argparse.Nam
     return command(args)
 
 
+async def _export(args: argparse.Namespace) -> int:
+    return await export_cli.run(args, _db_path(args))
+
+
 async def _run(args: argparse.Namespace) -> int:
     config = load(args.config)
     if config.telegram is None and config.matrix is None:
@@ -201,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "init": functools.partial(_sync, ops.init),
         "check": functools.partial(_sync, ops.check),
         "phases": _phases,
+        "export": _export,
     }
     try:
         return asyncio.run(handlers[args.command](args))

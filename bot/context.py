@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import Clock
 from bot.config import Config
 from bot.i18n import Translations, Translator, guess_locale
-from bot.metrics import Metrics
 from bot.messages import Choice, File, Image, Incoming, Reply
+from bot.metrics import Metrics
 from storage import audit, consultations, outbox, persons
 from storage.conversations import Conversation
 from storage.db import Database

@@ -14,7 +14,9 @@ def register_all(router: Router) -> None:
         broadcast,
         calendar,
         cancel,
+        export,
         help,
+        journal,
         language,
         moderation,
         needs,
@@ -30,6 +32,7 @@ def register_all(router: Router) -> None:
         search,
         selection,
         staff,
+        stats,
         support,
         vote,
     )
@@ -54,6 +57,9 @@ def register_all(router: Router) -> None:
         phases,
         broadcast,
         reminders,
+        stats,
+        export,
+        journal,
         privacy,
         cancel,
     ):

@@ -131,7 +131,9 @@ async def test_summary_button_after_the_deadline_changes_nothing(chat: MemoryBac
     from bot.clock import from_iso
 
     clock.set(from_iso(closes))
-    assert "C'était possible pendant la phase « collecte" in text(await chat.press("maire", "need.ok"))
+    assert "C'était possible pendant la phase « collecte" in text(
+        await chat.press("maire", "need.ok")
+    )
     assert await _rows(chat) == []
 
 

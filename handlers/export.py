@@ -1,0 +1,109 @@
+"""``/export``: the consultation's data as files, sent in the chat to the staff.
+
+The same tables as ``guichet export`` on the command line (``bot.exports``).
+The audit log, which names staff members, goes only to administrators, as
+``/journal`` does. Each export is itself written to the audit log: data
+leaving the service is a staff action the committee may ask about.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot import exports
+from bot.context import Context, Refused
+from bot.i18n import N_
+from bot.messages import Choice
+from bot.router import Router
+from handlers.common import require_consultation, stale_button
+from handlers.stats import require_staff
+
+# openpyxl writes about 50,000 cells a second, and an event holds the database
+# while its handler runs: past this many rows the chat gets CSV (ten times
+# faster) and the operator builds the workbook from the command line.
+XLSX_CHAT_ROWS = 20_000
+CHOICES: dict[str, tuple[exports.Format, ...]] = {
+    "xlsx": ("xlsx",),
+    "csv": ("csv",),
+    "both": ("csv", "xlsx"),
+    "tout": ("csv", "xlsx"),  # what a French speaker types for "both"
+}
+
+
+async def send(ctx: Context, formats: tuple[exports.Format, ...]) -> None:
+    require_staff(ctx)
+    consultation = await require_consultation(ctx)
+    built = await exports.tables(ctx.db, consultation.id, audit=ctx.person.is_admin)
+    rows = sum(len(table.rows) for table in built)
+    too_big = "xlsx" in formats and rows > XLSX_CHAT_ROWS
+    if too_big:
+        formats = ("csv",)
+    stem = exports.file_stem(consultation.slug, ctx.now)
+    produced = await asyncio.to_thread(exports.files, ctx.t, built, formats, stem)
+    await ctx.audit(
+        "export",
+        f"consultation:{consultation.id}",
+        formats=list(formats),
+        rows={table.key: len(table.rows) for table in built},
+    )
+    intro = ctx._(
+        "The data of “{title}” as of {when}. It names collectivités, never participants; "
+        "dates are in Paris time.",
+        title=consultation.title,
+        when=ctx.t.datetime(ctx.now, "short"),
+    )
+    if ctx.person.is_admin:
+        intro += "\n" + ctx._("The audit log is included: it names staff members.")
+    if too_big:
+        intro += "\n" + ctx._(
+            "With {rows} rows the spreadsheet would hold up everyone's messages while it is "
+            "built, so here are the CSV files; the operator can write the XLSX with "
+            "“guichet export”.",
+            rows=ctx.t.number(rows),
+        )
+    ctx.reply(intro)
+    for file, table in produced:
+        if table is None:
+            caption = ctx._("All tables in one spreadsheet, one sheet each.")
+        else:
+            caption = ctx.t.ngettext(
+                "{name}: {n} row", "{name}: {n} rows", len(table.rows), name=ctx._(table.title)
+            )
+        ctx.reply(caption, file=file)
+
+
+def register(router: Router) -> None:
+    @router.command(
+        "export",
+        "export",
+        "export",
+        N_("Download the consultation's data: csv, xlsx or both"),
+        audience="staff",
+    )
+    async def export(ctx: Context) -> None:
+        args = [a.lower() for a in ctx.incoming.args]
+        if not args:
+            ctx.reply(
+                ctx._("Which files?"),
+                [
+                    Choice(ctx._("One spreadsheet (XLSX), a sheet per table"), "exp.f:xlsx"),
+                    Choice(ctx._("CSV files, one per table"), "exp.f:csv"),
+                    Choice(ctx._("Both"), "exp.f:both"),
+                ],
+            )
+            return
+        if len(args) != 1 or args[0] not in CHOICES:
+            raise Refused(
+                ctx._(
+                    "Type {command} followed by csv, xlsx or both, e.g. {command} xlsx",
+                    command=ctx.cmd("export"),
+                )
+            )
+        await send(ctx, CHOICES[args[0]])
+
+    @router.action("exp.f")
+    async def chosen(ctx: Context, args: list[str]) -> None:
+        require_staff(ctx)
+        if len(args) != 1 or args[0] not in CHOICES:
+            raise stale_button(ctx)
+        await send(ctx, CHOICES[args[0]])

@@ -1,0 +1,91 @@
+"""``/journal`` (``/audit``): the administrators read the log of staff actions.
+
+Newest first, a page at a time, since a phone shows a dozen entries at most.
+Only administrators see it: it names the staff and what they decided. Every
+page, typed or pressed, re-checks that role on the server.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bot.context import Context, Refused
+from bot.i18n import N_
+from bot.messages import Choice
+from bot.router import Router
+from handlers.common import quote, stale_button
+from storage import audit
+
+PAGE = 10
+
+
+def _require_admin(ctx: Context) -> None:
+    if not ctx.person.is_admin:
+        raise Refused(ctx._("This command is reserved for administrators."))
+
+
+def _entry(ctx: Context, entry: audit.Entry) -> str:
+    detail = json.dumps(entry.detail, ensure_ascii=False, separators=(", ", ": "))
+    line = f"#{entry.id} · {ctx.t.datetime(entry.at, 'short')} · {entry.staff_label or '—'}"
+    line += f"\n   {entry.action}"
+    if entry.target:
+        line += f" → {entry.target}"
+    if entry.detail:
+        line += f" · {quote(detail, 120)}"
+    return line
+
+
+async def show_page(ctx: Context, page: int) -> None:
+    _require_admin(ctx)
+    total = await audit.count(ctx.db)
+    if total == 0:
+        ctx.reply(ctx._("The audit log is empty: no staff action was recorded yet."))
+        return
+    pages = (total + PAGE - 1) // PAGE
+    page = min(max(page, 1), pages)
+    entries = await audit.recent(ctx.db, limit=PAGE, offset=(page - 1) * PAGE)
+    head = ctx.t.ngettext(
+        "Audit log, page {page} of {pages} ({n} entry, newest first):",
+        "Audit log, page {page} of {pages} ({n} entries, newest first):",
+        total,
+        page=ctx.t.number(page),
+        pages=ctx.t.number(pages),
+    )
+    choices = []
+    if page < pages:
+        choices.append(Choice(ctx._("Older entries"), f"jr.p:{page + 1}"))
+    if page > 1:
+        choices.append(Choice(ctx._("Newer entries"), f"jr.p:{page - 1}"))
+    ctx.reply("\n".join([head, *(_entry(ctx, e) for e in entries)]), choices)
+
+
+def register(router: Router) -> None:
+    @router.command(
+        "journal",
+        "journal",
+        "audit",
+        N_("The log of staff actions, newest first: add a page number to go further"),
+        audience="admin",
+    )
+    async def journal(ctx: Context) -> None:
+        args = ctx.incoming.args
+        if not args:
+            await show_page(ctx, 1)
+            return
+        raw = args[0]
+        if len(args) != 1 or not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+            raise Refused(
+                ctx._(
+                    "Type {command} alone for the latest entries, or followed by a page "
+                    "number, e.g. {command} 2",
+                    command=ctx.cmd("journal"),
+                )
+            )
+        await show_page(ctx, int(raw))
+
+    @router.action("jr.p")
+    async def page(ctx: Context, args: list[str]) -> None:
+        _require_admin(ctx)
+        if len(args) != 1 or not (args[0].isascii() and args[0].isdigit()) or len(args[0]) > 6:
+            raise stale_button(ctx)
+        await show_page(ctx, int(args[0]))

@@ -1,0 +1,154 @@
+"""The second screens of ``/stats``: long tables in pages, and the charts.
+
+Kept apart from the overview so each stays short. Every entry point re-checks
+the staff role: these are reached by buttons or typed numbers, which prove
+nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from bot import charts
+from bot.context import Context
+from bot.messages import Choice
+from bot.router import Router
+from handlers.common import require_consultation, stale_button
+from handlers.stats import PAGE, phase_window, proposal_line, require_staff, trend_phase
+from storage import stats
+
+
+def _more(ctx: Context, table: str, offset: int, total: int) -> list[Choice]:
+    choices = []
+    if offset + PAGE < total:
+        choices.append(Choice(ctx._("Next page"), f"stats.t:{table}:{offset + PAGE}"))
+    if offset > 0:
+        choices.append(Choice(ctx._("Previous page"), f"stats.t:{table}:{max(0, offset - PAGE)}"))
+    return choices
+
+
+def _page_head(ctx: Context, offset: int, shown: int, total: int) -> str:
+    return ctx._(
+        "({first}–{last} of {total})",
+        first=ctx.t.number(offset + 1),
+        last=ctx.t.number(offset + shown),
+        total=ctx.t.number(total),
+    )
+
+
+async def proposals_table(ctx: Context, offset: int) -> None:
+    consultation = await require_consultation(ctx)
+    ranked = await stats.proposals(ctx.db, consultation.id)
+    if not ranked:
+        ctx.reply(ctx._("There are no proposals yet."))
+        return
+    offset = min(offset, (len(ranked) - 1) // PAGE * PAGE)
+    page = ranked[offset : offset + PAGE]
+    lines = [ctx._("Proposals by supports") + " " + _page_head(ctx, offset, len(page), len(ranked))]
+    for rank, proposal in enumerate(page, start=offset + 1):
+        lines.append(
+            proposal_line(ctx, rank, proposal)
+            + ctx._(", contributions {count}", count=ctx.t.number(proposal.contributions))
+        )
+    ctx.reply("\n".join(lines), _more(ctx, "proposals", offset, len(ranked)))
+
+
+async def places_table(ctx: Context, offset: int) -> None:
+    consultation = await require_consultation(ctx)
+    departements = await stats.departements(ctx.db, consultation.id)
+    if not departements:
+        ctx.reply(ctx._("No collectivité takes part yet."))
+        return
+    lines: list[str] = []
+    if offset == 0:
+        lines.append(ctx._("By région (collectivités taking part, members):"))
+        for area in await stats.regions(ctx.db, consultation.id):
+            lines.append(
+                f"• {area.name}: {ctx.t.number(area.collectivites)}, {ctx.t.number(area.members)}"
+            )
+        lines.append("")
+    offset = min(offset, (len(departements) - 1) // PAGE * PAGE)
+    page = departements[offset : offset + PAGE]
+    lines.append(
+        ctx._("By département (communes taking part out of all, share; collectivités; members):")
+        + " "
+        + _page_head(ctx, offset, len(page), len(departements))
+    )
+    for area in page:
+        lines.append(
+            ctx._(
+                "• {name} ({code}): {communes}/{total} ({share}); {collectivites}; {members}",
+                name=area.name,
+                code=area.code,
+                communes=ctx.t.number(area.communes),
+                total=ctx.t.number(area.communes_total),
+                share=charts.percent(ctx.t, area.share),
+                collectivites=ctx.t.number(area.collectivites),
+                members=ctx.t.number(area.members),
+            )
+        )
+    ctx.reply("\n".join(lines), _more(ctx, "places", offset, len(departements)))
+
+
+async def supports_chart(ctx: Context) -> None:
+    consultation = await require_consultation(ctx)
+    ranked = await stats.proposals(ctx.db, consultation.id)
+    if not any(p.supports for p in ranked):
+        ctx.reply(ctx._("No collectivité has committed a support yet: there is nothing to draw."))
+        return
+    image = await asyncio.to_thread(charts.supports, ctx.t, ranked)
+    ctx.reply(ctx._("Proposals ranked by supports."), image=image)
+
+
+async def daily_chart(ctx: Context) -> None:
+    consultation = await require_consultation(ctx)
+    phase = trend_phase(consultation, ctx.now)
+    if phase is None:
+        ctx.reply(ctx._("No phase has opened yet: there is nothing to draw."))
+        return
+    since, until = phase_window(phase, ctx.now)
+    days = await stats.daily(ctx.db, consultation.id, since, until)
+    if not days:
+        ctx.reply(ctx._("No phase has opened yet: there is nothing to draw."))
+        return
+    image = await asyncio.to_thread(charts.daily, ctx.t, days)
+    ctx.reply(ctx._("Participation per day since the phase opened."), image=image)
+
+
+async def departements_chart(ctx: Context) -> None:
+    consultation = await require_consultation(ctx)
+    areas = await stats.departements(ctx.db, consultation.id)
+    if not any(a.communes for a in areas):
+        ctx.reply(ctx._("No commune takes part yet: there is nothing to draw."))
+        return
+    image = await asyncio.to_thread(charts.departements, ctx.t, areas)
+    ctx.reply(ctx._("Share of communes taking part, by département."), image=image)
+
+
+CHARTS: dict[str, Callable[[Context], Awaitable[None]]] = {
+    "supports": supports_chart,
+    "daily": daily_chart,
+    "departements": departements_chart,
+}
+
+
+def register(router: Router) -> None:
+    @router.action("stats.t")
+    async def table(ctx: Context, args: list[str]) -> None:
+        require_staff(ctx)
+        if len(args) != 2 or not (args[1].isascii() and args[1].isdigit()) or len(args[1]) > 6:
+            raise stale_button(ctx)
+        if args[0] == "proposals":
+            await proposals_table(ctx, int(args[1]))
+        elif args[0] == "places":
+            await places_table(ctx, int(args[1]))
+        else:
+            raise stale_button(ctx)
+
+    @router.action("stats.c")
+    async def chart(ctx: Context, args: list[str]) -> None:
+        require_staff(ctx)
+        if len(args) != 1 or args[0] not in CHARTS:
+            raise stale_button(ctx)
+        await CHARTS[args[0]](ctx)

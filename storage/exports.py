@@ -1,0 +1,110 @@
+"""The rows the steering committee receives, and nothing more.
+
+Each query names its columns one by one, so a column added to a table later
+never leaks into an export by accident. Contributions and supports carry the
+collectivité (code, name, population, EPCI) but never who wrote or committed
+them: no person id, name or identity. Only the audit log keeps the staff
+labels, because accountability is its purpose, and it is only exported to
+administrators and operators.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from bot.clock import from_iso
+from storage.db import Database
+
+Row = tuple[Any, ...]
+
+
+def _rows(
+    conn: sqlite3.Connection, sql: str, params: tuple[Any, ...], dates: set[int]
+) -> list[Row]:
+    """Rows as tuples, with the stored ISO text of ``dates`` columns made datetimes."""
+    out = []
+    for raw in conn.execute(sql, params):
+        out.append(
+            tuple(from_iso(v) if i in dates and v is not None else v for i, v in enumerate(raw))
+        )
+    return out
+
+
+def _contributions(conn: sqlite3.Connection, consultation_id: int) -> list[Row]:
+    return _rows(
+        conn,
+        "SELECT k.id, k.created_at, k.collectivite, c.name, c.departement, c.population,"
+        " k.theme, k.status, k.title, k.body, k.reason, k.pointer, p.number, k.reviewed_at"
+        " FROM contributions k JOIN collectivites c ON c.code = k.collectivite"
+        " LEFT JOIN proposals p ON p.id = k.proposal_id"
+        " WHERE k.consultation_id = ? ORDER BY k.id",
+        (consultation_id,),
+        {1, 13},
+    )
+
+
+async def contributions(db: Database, consultation_id: int) -> list[Row]:
+    """id, created, code, collectivité, département, population, theme, status,
+    title, text, reason, pointer, proposal number, reviewed."""
+    return await db.run(_contributions, consultation_id)
+
+
+def _proposals(conn: sqlite3.Connection, consultation_id: int) -> list[Row]:
+    return _rows(
+        conn,
+        "WITH v AS (SELECT proposal_id, COUNT(*) AS n FROM votes GROUP BY proposal_id),"
+        " s AS (SELECT proposal_id, COUNT(*) AS n, SUM(level = 'soutien') AS soutien,"
+        "  SUM(level = 'co_construction') AS cocon FROM supports GROUP BY proposal_id),"
+        " k AS (SELECT proposal_id, COUNT(*) AS n, COUNT(DISTINCT collectivite) AS places"
+        "  FROM contributions WHERE proposal_id IS NOT NULL GROUP BY proposal_id)"
+        " SELECT p.number, p.title, p.theme, p.status, COALESCE(k.n, 0), COALESCE(k.places, 0),"
+        " COALESCE(v.n, 0), COALESCE(s.n, 0), COALESCE(s.soutien, 0), COALESCE(s.cocon, 0),"
+        " p.summary, p.created_at"
+        " FROM proposals p LEFT JOIN v ON v.proposal_id = p.id"
+        " LEFT JOIN s ON s.proposal_id = p.id LEFT JOIN k ON k.proposal_id = p.id"
+        " WHERE p.consultation_id = ? ORDER BY p.number",
+        (consultation_id,),
+        {11},
+    )
+
+
+async def proposals(db: Database, consultation_id: int) -> list[Row]:
+    """number, title, theme, status, contributions, contributing collectivités,
+    votes, supports, soutien, co-construction, summary, created."""
+    return await db.run(_proposals, consultation_id)
+
+
+def _supports(conn: sqlite3.Connection, consultation_id: int) -> list[Row]:
+    return _rows(
+        conn,
+        "SELECT p.number, p.title, s.level, s.collectivite, c.kind, c.name, c.departement,"
+        " r.name, c.population, c.epci, e.name, s.created_at, s.updated_at"
+        " FROM supports s JOIN proposals p ON p.id = s.proposal_id"
+        " JOIN collectivites c ON c.code = s.collectivite"
+        " LEFT JOIN regions r ON r.code = c.region"
+        " LEFT JOIN collectivites e ON e.code = c.epci"
+        " WHERE p.consultation_id = ? ORDER BY p.number, s.collectivite",
+        (consultation_id,),
+        {11, 12},
+    )
+
+
+async def supports(db: Database, consultation_id: int) -> list[Row]:
+    """proposal number, title, level, INSEE code or SIREN, kind, name, département,
+    région, population, EPCI SIREN, EPCI name, committed, last changed."""
+    return await db.run(_supports, consultation_id)
+
+
+def _audit(conn: sqlite3.Connection) -> list[Row]:
+    return _rows(
+        conn,
+        "SELECT id, at, staff_label, action, target, detail FROM audit_log ORDER BY id",
+        (),
+        {1},
+    )
+
+
+async def audit_log(db: Database) -> list[Row]:
+    """id, at, staff label, action, target, detail (JSON): the whole log, oldest first."""
+    return await db.run(_audit)
