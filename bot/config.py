@@ -58,6 +58,7 @@ SETTING_KEYS = (
     "contributions_per_day",
     "themes",
     "reminder_days",
+    "send_hours",
 )
 
 
