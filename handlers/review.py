@@ -134,17 +134,19 @@ def register(router: Router) -> None:
             decision="rejected",
         )
 
+    def _bounded(ctx: Context, step: str, text: str, again: str) -> bool:
+        """A reason or a pointer the author will read: present, and not an essay."""
+        require_staff(ctx)
+        if text and len(text) <= MAX_REASON:
+            return True
+        ctx.ask(step, again)
+        return False
+
     @router.step("rev.reason")
     async def reason(ctx: Context, text: str) -> None:
-        require_staff(ctx)
-        if not text or len(text) > MAX_REASON:
-            ctx.ask(
-                "rev.reason",
-                ctx._(
-                    "Please give a reason of at most {limit} characters.",
-                    limit=ctx.t.number(MAX_REASON),
-                ),
-            )
+        limit = ctx.t.number(MAX_REASON)
+        again = ctx._("Please give a reason of at most {limit} characters.", limit=limit)
+        if not _bounded(ctx, "rev.reason", text, again):
             return
         ctx.conversation.data["reason"] = text
         if ctx.conversation.data.get("decision") == "rerouted":
@@ -159,17 +161,10 @@ def register(router: Router) -> None:
 
     @router.step("rev.pointer")
     async def pointer(ctx: Context, text: str) -> None:
-        require_staff(ctx)
-        if not text or len(text) > MAX_REASON:
-            ctx.ask(
-                "rev.pointer",
-                ctx._(
-                    "Please say where to go, in at most {limit} characters.",
-                    limit=ctx.t.number(MAX_REASON),
-                ),
-            )
-            return
-        await _decide(ctx, text)
+        limit = ctx.t.number(MAX_REASON)
+        again = ctx._("Please say where to go, in at most {limit} characters.", limit=limit)
+        if _bounded(ctx, "rev.pointer", text, again):
+            await _decide(ctx, text)
 
     async def _decide(ctx: Context, where: str) -> None:
         data = ctx.conversation.data
