@@ -7,7 +7,6 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,72 +17,24 @@ import pytest
 from bot.app import App
 from bot.backends.telegram import TelegramBackend
 from bot.backends.telegram_polling import OFFSET_KEY, stored_offset
-from bot.backends.telegram_render import CALLBACK_DATA_LIMIT, TEXT_LIMIT, utf16_len
+from bot.backends.telegram_render import TEXT_LIMIT, utf16_len
 from bot.clock import FrozenClock, to_iso
 from bot.config import ConfigError, TelegramConfig
 from bot.context import Context
 from bot.messages import Choice, File, Image, Reply
 from storage import events, memberships, outbox, persons
 from tests.conftest import NOW, make_app
-from tests.fake_telegram import BOT_USER, TOKEN, FakeTelegram, TgUser, group_chat
+from tests.fake_telegram import BOT_USER, TOKEN, FakeTelegram, group_chat
+from tests.telegram_support import JOHN, MARIE, Running, serving, start
 
-MARIE = TgUser(1001, "Marie", "Dupont", "fr")
-JOHN = TgUser(1002, "John", "Smith", "en")
 GROUP = -100777
 BOT_NAME = BOT_USER["username"]
 
 
-@dataclass
-class Running:
-    """A TelegramBackend polling the fake server on behalf of an App."""
-
-    app: App
-    backend: TelegramBackend
-    fake: FakeTelegram
-    stop: asyncio.Event
-    task: asyncio.Task[None]
-
-    async def say(self, user: TgUser, text: str, **where: Any) -> dict[str, Any]:
-        """Send ``text`` and return the bot's last message in that chat."""
-        chat = where.get("chat") or user.private_chat()
-        await self.fake.handled(self.fake.say(user, text, **where))
-        return self.fake.last(chat["id"])
-
-    async def press(self, user: TgUser, message: dict[str, Any], data: str) -> dict[str, Any]:
-        await self.fake.handled(self.fake.press(user, message, data))
-        return self.fake.last(message["chat"]["id"])
-
-    async def halt(self) -> None:
-        self.stop.set()
-        await asyncio.wait_for(self.task, 10)
-
-
-async def start(app: App, fake: FakeTelegram, token: str = TOKEN) -> Running:
-    backend = TelegramBackend(
-        TelegramConfig(token=token, base_url=fake.base_url),
-        app.services,
-        app.router.commands,
-        poll_timeout=10,
-    )
-    app.add_backend(backend)
-    stop = asyncio.Event()
-    task = asyncio.create_task(backend.run(app.handle, stop))
-    seen = len(fake.polls)
-    await fake.wait_for(lambda: len(fake.polls) > seen)
-    return Running(app, backend, fake, stop, task)
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.close()
-    # Whatever a test did, no keyboard ever carried callback data Telegram refuses.
-    for call in server.calls:
-        for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", []):
-            for button in row:
-                assert len(button["callback_data"].encode()) <= CALLBACK_DATA_LIMIT
+    async with serving() as server:
+        yield server
 
 
 @pytest.fixture
