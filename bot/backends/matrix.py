@@ -38,7 +38,7 @@ from bot.backends.matrix_ids import (
     server_of,
     tchap_evidence,
 )
-from bot.backends.matrix_send import MatrixOutgoing
+from bot.backends.matrix_send import MatrixOutgoing, Unreachable
 from bot.config import MatrixConfig
 from bot.context import Services
 from bot.i18n import N_
@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 NEXT_BATCH = "matrix:next_batch"
 NOT_CONNECTED_RETRY = 30.0
+ANSWER_RETRY_MAX = 30.0
 PREFIXES = "!/"
 # More than the default 10 events per room, so a restart after a busy
 # downtime still sees every message sent meanwhile (beyond that, the
@@ -123,10 +124,12 @@ class MatrixBackend:
         )
         self.out = MatrixOutgoing(self.client, services.db)
         self.ready = asyncio.Event()
+        self._stop = asyncio.Event()
         self._greet: set[str] = set()
 
     # -- the sync loop ---------------------------------------------------------------
     async def run(self, dispatch: Dispatch, stop: asyncio.Event) -> None:
+        self._stop = stop
         await matrix_session.login(self.client, self.config)
         log.info("Matrix: logged in as %s, device %s", self.user_id, self.client.device_id)
         token = await events.get_state(self.services.db, NEXT_BATCH)
@@ -335,11 +338,34 @@ class MatrixBackend:
 
     # -- sending ---------------------------------------------------------------------
     async def _send_safely(self, room_id: str, reply: Reply, in_reply_to: str | None) -> None:
-        """An answer that cannot be sent is logged: the person will ask again."""
-        try:
-            await self.out.send(room_id, reply, in_reply_to)
-        except DeliveryError as exc:
-            log.warning("Matrix: answer to %s not sent: %s", room_id, exc)
+        """Send an answer, waiting out a homeserver that cannot be reached.
+
+        The message it answers is already handled (its event id claimed, its
+        effect stored), so an answer given up here would be lost for good: while
+        the homeserver is down or restarting it is tried again, under the same
+        transaction ids so that what the homeserver already took is not posted
+        twice. The sync loop waits meanwhile, as it could not sync anyway. An
+        answer refused (a room left, a forbidden send) or still unsent when the
+        bot stops is logged: the person will ask again.
+        """
+        txn = f"guichet.{secrets.token_hex(8)}"
+        delay = 1.0
+        while True:
+            try:
+                await self.out.send(room_id, reply, in_reply_to, txn=txn)
+                return
+            except Unreachable as exc:
+                if self._stop.is_set():
+                    log.warning("Matrix: answer to %s not sent before stopping: %s", room_id, exc)
+                    return
+                log.warning(
+                    "Matrix: answer to %s not sent (%s); retrying in %ss", room_id, exc, delay
+                )
+                await _sleep(self._stop, delay)
+                delay = min(delay * 2, ANSWER_RETRY_MAX)
+            except DeliveryError as exc:
+                log.warning("Matrix: answer to %s not sent: %s", room_id, exc)
+                return
 
     async def deliver(self, identity: str, address: str, reply: Reply) -> None:
         """Send a notification; an empty address means "their direct room, made if need be"."""

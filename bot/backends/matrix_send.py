@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 from typing import Any
 
 from aiohttp import ClientError
@@ -28,6 +29,12 @@ from storage import events
 from storage.db import Database
 
 DIRECT_ROOM = "matrix:direct:"
+# What a proxy answers while the homeserver behind it restarts.
+GATEWAY_STATUSES = (502, 503, 504)
+
+
+class Unreachable(DeliveryError):
+    """The homeserver did not answer (down, restarting): the same send will succeed later."""
 
 
 def delivery_error(response: ErrorResponse) -> DeliveryError:
@@ -37,6 +44,9 @@ def delivery_error(response: ErrorResponse) -> DeliveryError:
         return RetryAfter((response.retry_after_ms or 5000) / 1000)
     if code == "M_FORBIDDEN":
         return Blocked(f"{code}: {response.message}")
+    status = getattr(response.transport_response, "status", None)
+    if status in GATEWAY_STATUSES:
+        return Unreachable(f"HTTP {status}: {response.message}")
     return DeliveryError(f"{code or 'error'}: {response.message}")
 
 
@@ -52,38 +62,62 @@ class MatrixOutgoing:
         self.client = client
         self.db = db
 
-    async def send(self, room_id: str, reply: Reply, in_reply_to: str | None) -> None:
-        """Send a reply as notices, then its image or file; raise what the outbox needs."""
+    async def send(
+        self, room_id: str, reply: Reply, in_reply_to: str | None, *, txn: str | None = None
+    ) -> None:
+        """Send a reply as notices, then its image or file; raise what the outbox needs.
+
+        ``txn`` names the reply's events (``txn.0``, ``txn.1``…): sending the
+        same reply again with the same ``txn`` makes the homeserver return the
+        events it already has instead of posting them twice.
+        """
         if room_id not in self.client.rooms:
             raise Blocked(f"the bot is not in room {room_id}")
+        numbers = itertools.count()
+
+        def tx_id() -> str | None:
+            return f"{txn}.{next(numbers)}" if txn else None
+
         try:
             for content in matrix_render.contents(reply, in_reply_to):
-                await self._room_send(room_id, content)
+                await self._room_send(room_id, content, tx_id())
             if reply.image is not None:
-                await self._attach(room_id, "m.image", "image.png", "image/png", reply.image.png)
+                await self._attach(
+                    room_id, "m.image", "image.png", "image/png", reply.image.png, tx_id()
+                )
             if reply.file is not None:
                 file = reply.file
-                await self._attach(room_id, "m.file", file.name, file.mime, file.content)
+                await self._attach(room_id, "m.file", file.name, file.mime, file.content, tx_id())
+        except (ClientError, TimeoutError) as exc:
+            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
         except (
             LocalProtocolError,
             SendRetryError,
             OlmTrustError,
             EncryptionError,
-            ClientError,
-            TimeoutError,
         ) as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
 
-    async def _room_send(self, room_id: str, content: dict[str, Any]) -> None:
+    async def _room_send(
+        self, room_id: str, content: dict[str, Any], tx_id: str | None = None
+    ) -> None:
         if self.client.should_query_keys:
             await self.client.keys_query()
         response = await self.client.room_send(
-            room_id, "m.room.message", content, ignore_unverified_devices=True
+            room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True
         )
         if isinstance(response, RoomSendError):
             raise delivery_error(response)
 
-    async def _attach(self, room_id: str, msgtype: str, name: str, mime: str, data: bytes) -> None:
+    async def _attach(
+        self,
+        room_id: str,
+        msgtype: str,
+        name: str,
+        mime: str,
+        data: bytes,
+        tx_id: str | None = None,
+    ) -> None:
         encrypt = room_id in self.client.encrypted_rooms
         uploaded, keys = await self.client.upload(
             io.BytesIO(data), mime, name, encrypt=encrypt, filesize=len(data)
@@ -93,7 +127,7 @@ class MatrixOutgoing:
         content = matrix_render.attachment(
             msgtype, name, mime, len(data), uploaded.content_uri, keys
         )
-        await self._room_send(room_id, content)
+        await self._room_send(room_id, content, tx_id)
 
     async def direct_room(self, user_id: str) -> str:
         """The direct room the bot opened for someone heard only in shared rooms.

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -23,6 +23,7 @@ from bot.app import App
 from bot.backends.matrix import MatrixBackend
 from bot.config import Config, MatrixConfig
 from bot.demo import seed
+from storage.consultations import PhaseKind
 from tests.matrix.matrix_person import Person
 from tests.matrix.synapse_server import Synapse, missing_reason
 
@@ -43,19 +44,24 @@ def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
         server.stop()
 
 
-NewApp = Callable[[], Awaitable[App]]
+class NewApp(Protocol):
+    def __call__(self, phase: PhaseKind = "needs") -> Awaitable[App]: ...
 
 
 @pytest.fixture
 async def new_app(tmp_path: Path, refdata_db: Path) -> AsyncIterator[NewApp]:
-    """Apps on fresh copies of the template: a second one plays a wiped database."""
+    """Apps on fresh copies of the template: a second one plays a wiped database.
+
+    ``phase`` is the demo phase open today (bot/demo.py seeds the proposals,
+    votes and supports a consultation has by then).
+    """
     apps: list[App] = []
 
-    async def create() -> App:
+    async def create(phase: PhaseKind = "needs") -> App:
         path = tmp_path / f"g{len(apps)}.db"
         shutil.copyfile(refdata_db, path)
         application = await App.create(Config(db_path=str(path)))
-        await seed(application.services.db, application.services.clock.now(), "needs")
+        await seed(application.services.db, application.services.clock.now(), phase)
         apps.append(application)
         return application
 

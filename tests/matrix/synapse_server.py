@@ -150,18 +150,40 @@ class Synapse:
         (folder / "signing.key").write_text(f"ed25519 a_test {seed}\n")
         (folder / "log.config").write_text(json.dumps(_log_config(server.log_path)))
         config = homeserver_config(folder, server.port, server.shared_secret)
-        config_path = folder / "homeserver.yaml"
-        config_path.write_text(json.dumps(config, indent=1))
-        output = (folder / "stdout.log").open("wb")
-        server.process = subprocess.Popen(
-            [str(PYTHON), "-m", "synapse.app.homeserver", "-c", str(config_path)],
-            cwd=folder,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        output.close()
-        server._wait_until_up()
+        (folder / "homeserver.yaml").write_text(json.dumps(config, indent=1))
+        server._launch()
         return server
+
+    def _launch(self) -> None:
+        """Run the homeserver on this folder's config and wait until it answers."""
+        with (self.folder / "stdout.log").open("ab") as output:
+            self.process = subprocess.Popen(
+                [
+                    str(PYTHON),
+                    "-m",
+                    "synapse.app.homeserver",
+                    "-c",
+                    str(self.folder / "homeserver.yaml"),
+                ],
+                cwd=self.folder,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait_until_up()
+
+    def resume(self) -> None:
+        """Start again after ``stop``: same config, database, keys and port.
+
+        Access tokens, rooms, devices and keys are in the database, so
+        clients carry on as after a homeserver restart in production.
+        """
+        if self.process is not None and self.process.poll() is None:
+            return
+        self._launch()
+
+    def restart(self) -> None:
+        self.stop()
+        self.resume()
 
     def _wait_until_up(self) -> None:
         deadline = time.monotonic() + STARTUP_SECONDS

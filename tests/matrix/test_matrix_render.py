@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from nio import ErrorResponse
@@ -18,7 +19,7 @@ from bot.backends.matrix_render import (
     strip_reply_fallback,
     text_cost,
 )
-from bot.backends.matrix_send import delivery_error
+from bot.backends.matrix_send import Unreachable, delivery_error
 from bot.messages import Choice, Image, Reply
 
 
@@ -112,6 +113,10 @@ def test_delivery_errors_map_to_what_the_outbox_does() -> None:
     assert isinstance(delivery_error(ErrorResponse("not in room", "M_FORBIDDEN")), Blocked)
     other = delivery_error(ErrorResponse("boom", "M_UNKNOWN"))
     assert type(other) is DeliveryError
+    # A proxy's 502 while Synapse restarts: an answer waits for it to come back.
+    gateway = ErrorResponse("unknown error")
+    gateway.transport_response = SimpleNamespace(status=502)
+    assert isinstance(delivery_error(gateway), Unreachable)
 
 
 def test_each_run_gets_its_own_first_sync_filter() -> None:
