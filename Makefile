@@ -56,9 +56,9 @@ unit: $(STAMP) $(SYNAPSE_STAMP) locales
 ## the whole suite: lint, types, tests
 test: lint typecheck unit
 
+## every benchmark, then one table (bench/RESULTS.md explains it); ARGS="--quick" to try it
 bench: $(STAMP) locales
-	$(BIN)/python bench/dispatch.py
-	$(BIN)/python bench/lookup.py
+	$(BIN)/python bench/run_all.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(MO)

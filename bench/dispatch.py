@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import statistics
 import sys
@@ -79,16 +80,20 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--people", type=int, default=500)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="end with the medians as one JSON line")
     args = parser.parse_args()
     results = [asyncio.run(run(args.events, args.people, seed)) for seed in range(args.runs)]
     print(f"dispatch: {args.events} events, {args.people} people, {args.runs} runs")
+    medians: dict[str, float] = {"events": args.events, "runs": args.runs}
     for key in ("events_per_s", "p50_ms", "p99_ms", "max_ms"):
         values = [r[key] for r in results]
+        medians[key] = statistics.median(values)
         print(
-            f"  {key:<13} median {statistics.median(values):9.2f}   runs "
-            + " ".join(f"{v:.2f}" for v in values)
+            f"  {key:<13} median {medians[key]:9.2f}   runs " + " ".join(f"{v:.2f}" for v in values)
         )
     print(f"  onboarded members per run: {int(results[0]['members'])}")
+    if args.json:
+        print(json.dumps({"bench": "dispatch", **medians}))
 
 
 if __name__ == "__main__":

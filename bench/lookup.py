@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import statistics
 import string
@@ -121,6 +122,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark storage.collectivites.lookup")
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--json", action="store_true", help="end with the figures as one JSON line")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -152,11 +154,14 @@ async def main() -> None:
 
     print(f"{'query':<10} {'count':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'found':>6}")
     every: list[float] = []
+    worst_p99, worst_category = 0.0, ""
     for category in sorted(timings):
         values = timings[category]
         every += values
         hits = found.get(category)
         rate = f"{100 * sum(hits) / len(hits):.0f}%" if hits else "-"
+        if percentile(values, 0.99) > worst_p99:
+            worst_p99, worst_category = percentile(values, 0.99), category
         print(
             f"{category:<10} {len(values):>6} {statistics.median(values):>7.2f}"
             f" {percentile(values, 0.99):>7.2f} {max(values):>7.2f} {rate:>6}"
@@ -165,6 +170,19 @@ async def main() -> None:
         f"{'all':<10} {len(every):>6} {statistics.median(every):>7.2f}"
         f" {percentile(every, 0.99):>7.2f} {max(every):>7.2f}"
     )
+    if args.json:
+        figures = {
+            "bench": "lookup",
+            "queries": len(every),
+            "p50_ms": statistics.median(every),
+            "p99_ms": percentile(every, 0.99),
+            "max_ms": max(every),
+            "worst_category": worst_category,
+            "worst_category_p99_ms": worst_p99,
+            "first_load_ms": load_ms,
+            "later_check_ms": check_ms,
+        }
+        print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -17,109 +17,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
-import sqlite3
+import json
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import demo, exports
+from bench.synthetic import add_consultation
+from bot import exports
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock, to_iso
+from bot.clock import FrozenClock
 from bot.config import Config, Limits
 from handlers.export import XLSX_CHAT_ROWS
-from storage import consultations
 from storage.refdata import ensure_loaded
-
-STATUSES = ["submitted", "grouped", "grouped", "grouped", "rerouted", "rejected", "withdrawn"]
-THEMES = ["mobility", "culture", "sharing", "citizen_services", "data", "administration"]
-
-
-def populate(conn: sqlite3.Connection, consultation_id: int, persons: int, now: datetime) -> None:
-    rng = random.Random(2021)
-    communes = [r[0] for r in conn.execute("SELECT code FROM collectivites WHERE kind='commune'")]
-
-    def when() -> str:
-        return to_iso(now - timedelta(seconds=rng.randrange(60 * 86400)))
-
-    conn.execute("BEGIN")
-    people = []
-    for i in range(persons):
-        stamp = when()
-        pid = conn.execute(
-            "INSERT INTO persons(display_name, locale, created_at) VALUES (?, 'fr', ?)",
-            (f"p{i}", stamp),
-        ).lastrowid
-        conn.execute(
-            "INSERT INTO identities(identity, backend, person_id, last_seen, created_at)"
-            " VALUES (?, 'telegram', ?, ?, ?)",
-            (f"telegram:{i}", pid, stamp, stamp),
-        )
-        code = rng.choice(communes[: len(communes) // 2])  # about half the map takes part
-        status = "approved" if rng.random() < 0.95 else "pending"
-        conn.execute(
-            "INSERT INTO memberships(person_id, collectivite, role, status, decided_at,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (pid, code, rng.choice(["elu", "agent"]), status, stamp, stamp),
-        )
-        people.append((pid, code))
-    proposal_ids = []
-    for number in range(1, 68):
-        stamp = when()
-        proposal_ids.append(
-            conn.execute(
-                "INSERT INTO proposals(consultation_id, number, title, theme, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    consultation_id,
-                    number,
-                    f"Proposition {number}",
-                    rng.choice(THEMES),
-                    stamp,
-                    stamp,
-                ),
-            ).lastrowid
-        )
-    contributions = []
-    for _ in range(5000):
-        pid, code = rng.choice(people)
-        status = rng.choice(STATUSES)
-        stamp = when()
-        grouped_into = rng.choice(proposal_ids) if status == "grouped" else None
-        theme = rng.choice(THEMES)
-        row = (consultation_id, pid, code, "Besoin", "Texte", theme, status, grouped_into)
-        contributions.append((*row, stamp, stamp))
-    conn.executemany(
-        "INSERT INTO contributions(consultation_id, author_id, collectivite, title, body, theme,"
-        " status, proposal_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        contributions,
-    )
-    conn.executemany(
-        "INSERT INTO votes(person_id, proposal_id, created_at) VALUES (?, ?, ?)",
-        (
-            (pid, proposal, when())
-            for pid, _ in people
-            for proposal in rng.sample(proposal_ids, rng.randrange(9))
-        ),
-    )
-    supporters = sorted({code for _, code in people})[:15000]
-    conn.executemany(
-        "INSERT INTO supports(collectivite, proposal_id, level, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (
-            (code, proposal, rng.choice(["soutien", "co_construction"]), stamp, stamp)
-            for code in supporters
-            for proposal in rng.sample(proposal_ids, rng.randrange(1, 6))
-            for stamp in [when()]
-        ),
-    )
-    conn.execute("COMMIT")
 
 
 async def timed(chat: MemoryBackend, user: str, line: str, press: bool = False) -> float:
@@ -130,7 +45,7 @@ async def timed(chat: MemoryBackend, user: str, line: str, press: bool = False) 
     return elapsed
 
 
-async def run(persons: int, runs: int) -> None:
+async def run(persons: int, runs: int, xlsx: bool) -> dict[str, float]:
     now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory() as folder:
         limits = Limits(messages_per_minute=10**9)
@@ -139,15 +54,7 @@ async def run(persons: int, runs: int) -> None:
         db = app.services.db
         t0 = time.perf_counter()
         await ensure_loaded(db)
-        consultation_id = await consultations.create(
-            db,
-            slug="bench",
-            title="Bench",
-            settings={},
-            phases=demo.demo_phases(now.date(), "support"),
-            now=now,
-        )
-        await db.run(populate, consultation_id, persons, now)
+        consultation_id = await add_consultation(db, persons, now)
         counts = {
             table: await db.fetchval(f"SELECT COUNT(*) FROM {table}")
             for table in ("collectivites", "persons", "contributions", "votes", "supports")
@@ -165,24 +72,40 @@ async def run(persons: int, runs: int) -> None:
             f"/stats: median {statistics.median(samples) * 1000:.0f} ms, "
             f"worst {max(samples) * 1000:.0f} ms over {runs} runs"
         )
+        figures = {
+            "persons": float(counts["persons"]),
+            "stats_median_ms": statistics.median(samples) * 1000,
+            "stats_worst_ms": max(samples) * 1000,
+        }
         for data in ("stats.c:supports", "stats.c:daily", "stats.c:departements"):
-            print(f"{data}: {await timed(chat, 'staff', data, press=True) * 1000:.0f} ms")
+            chart_ms = await timed(chat, "staff", data, press=True) * 1000
+            figures[f"chart_{data.rsplit(':', 1)[1]}_ms"] = chart_ms
+            print(f"{data}: {chart_ms:.0f} ms")
         # Past XLSX_CHAT_ROWS the chat sends CSV files instead of the workbook.
         export_ms = await timed(chat, "staff", "exp.f:xlsx", press=True) * 1000
+        figures["export_chat_ms"] = export_ms
         print(f"exp.f:xlsx (CSV past {XLSX_CHAT_ROWS:,} rows): {export_ms:.0f} ms")
-        built = await exports.tables(db, consultation_id, audit=True)
-        t1 = time.perf_counter()
-        exports.to_xlsx(app.services.translations.get("fr"), built)
-        print(f"XLSX of {sum(len(b.rows) for b in built):,} rows: {time.perf_counter() - t1:.1f} s")
+        if xlsx:
+            built = await exports.tables(db, consultation_id, audit=True)
+            t1 = time.perf_counter()
+            exports.to_xlsx(app.services.translations.get("fr"), built)
+            figures["xlsx_s"] = time.perf_counter() - t1
+            rows = sum(len(b.rows) for b in built)
+            print(f"XLSX of {rows:,} rows: {figures['xlsx_s']:.1f} s")
         await app.close()
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--no-xlsx", action="store_true", help="skip the whole-workbook timing")
+    parser.add_argument("--json", action="store_true", help="end with the figures as one JSON line")
     args = parser.parse_args()
-    asyncio.run(run(args.persons, args.runs))
+    figures = asyncio.run(run(args.persons, args.runs, not args.no_xlsx))
+    if args.json:
+        print(json.dumps({"bench": "stats", **figures}))
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ class App:
         if load_refdata:
             await refdata.ensure_loaded(db)
         clock = clock or SystemClock()
+        await db.optimize()
         async with db.transaction():
             # Redeliveries come within minutes; a month of ids is plenty to refuse them.
             await events.forget_older_than(db, clock.now(), config.limits.processed_events_days)

@@ -26,6 +26,7 @@ async def enforce(services: Services) -> int:
         erased += 1
     async with db.transaction():
         await events.forget_older_than(db, now, services.config.limits.processed_events_days)
+    await db.optimize()  # a day of growth: keep the planner's statistics current
     if erased:
         log.warning("retention: erased the personal data of %d inactive person(s)", erased)
     return erased

@@ -61,6 +61,15 @@ class Database:
             await db.migrate()
         return db
 
+    async def optimize(self) -> None:
+        """Refresh the planner's statistics, cheaply (``analysis_limit`` samples each index).
+
+        Without them SQLite picks poor plans on the big joins of reminders and
+        audiences once tables hold 100,000 rows (seconds instead of tens of ms).
+        """
+        await self.conn.execute("PRAGMA analysis_limit=1000")
+        await self.conn.execute("ANALYZE")
+
     async def close(self) -> None:
         await self.conn.close()
 
