@@ -187,29 +187,40 @@ def register(router: Router) -> None:
         ctx.conversation.data = {"code": code} if code and len(codes) == 1 else {}
         await _next(ctx)
 
+    async def _answer(
+        ctx: Context, field: str, text: str, limit: int, shortest: int, too_short: str
+    ) -> None:
+        """Keep a title or a description within bounds; a refused one is shown back."""
+        step = f"need.{field}"
+        if len(text) > limit:
+            ctx.ask(step, _too_long(ctx, field, text, limit))
+        elif len(text) < shortest:
+            ctx.ask(step, too_short)
+        else:
+            ctx.conversation.data[field] = text
+            await _next(ctx)
+
     @router.step("need.title")
     async def title(ctx: Context, text: str) -> None:
-        limit = ctx.config.limits.title_chars
-        if len(text) > limit:
-            ctx.ask("need.title", _too_long(ctx, "title", text, limit))
-            return
-        if len(text) < MIN_TITLE:
-            ctx.ask("need.title", ctx._("A few words at least, please: what is the need?"))
-            return
-        ctx.conversation.data["title"] = text
-        await _next(ctx)
+        await _answer(
+            ctx,
+            "title",
+            text,
+            ctx.config.limits.title_chars,
+            MIN_TITLE,
+            ctx._("A few words at least, please: what is the need?"),
+        )
 
     @router.step("need.body")
     async def body(ctx: Context, text: str) -> None:
-        limit = ctx.config.limits.text_chars
-        if len(text) > limit:
-            ctx.ask("need.body", _too_long(ctx, "body", text, limit))
-            return
-        if len(text) < MIN_BODY:
-            ctx.ask("need.body", ctx._("Please describe the need in a sentence or two."))
-            return
-        ctx.conversation.data["body"] = text
-        await _next(ctx)
+        await _answer(
+            ctx,
+            "body",
+            text,
+            ctx.config.limits.text_chars,
+            MIN_BODY,
+            ctx._("Please describe the need in a sentence or two."),
+        )
 
     @router.action("need.th")
     async def theme(ctx: Context, args: list[str]) -> None:
