@@ -50,6 +50,7 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 import bot.backends.telegram as telegram_backend
+from bench.child_server import child_server, serve
 from bot import demo
 from bot.app import App
 from bot.backends.telegram import TelegramBackend
@@ -120,13 +121,6 @@ class BenchServer(FakeTelegram):
         return message
 
 
-async def serve() -> None:
-    server = BenchServer()
-    print(await server.start(), flush=True)
-    await asyncio.to_thread(sys.stdin.read)  # until the parent closes our stdin (or dies)
-    await server.close()
-
-
 # -- the bots, in the parent process --------------------------------------------------------
 class Control:
     """The benchmark's side of the child server."""
@@ -171,7 +165,7 @@ class Control:
 class UnthrottledLimiter(AIORateLimiter):
     """PTB's limiter in the path, its rates at 0: it never waits."""
 
-    def __init__(self) -> None:
+    def __init__(self, **configured: Any) -> None:
         super().__init__(overall_max_rate=0, group_max_rate=0)
 
 
@@ -237,40 +231,21 @@ async def template_database(path: Path) -> None:
 
 
 async def run(count: int, rounds: int, limited_count: int, seconds: float) -> dict[str, float]:
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        __file__,
-        "--serve",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert server.stdin is not None and server.stdout is not None
-    try:
-        async with asyncio.timeout(seconds):
-            base_url = (await server.stdout.readline()).decode().strip()
-            if not base_url.startswith("http://127.0.0.1:"):
-                raise RuntimeError(f"the fake Bot API server did not start: {base_url!r}")
-            with tempfile.TemporaryDirectory() as tmp:
-                folder = Path(tmp)
-                template = folder / "template.db"
-                await template_database(template)
-                async with aiohttp.ClientSession() as session:
-                    return await _rounds(
-                        Control(base_url, session),
-                        base_url,
-                        template,
-                        folder,
-                        count,
-                        rounds,
-                        limited_count,
-                    )
-    finally:
-        server.stdin.close()
-        try:
-            await asyncio.wait_for(server.wait(), 10)
-        except TimeoutError:
-            server.kill()
-            await server.wait()
+    async with asyncio.timeout(seconds), child_server(__file__) as base_url:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            template = folder / "template.db"
+            await template_database(template)
+            async with aiohttp.ClientSession() as session:
+                return await _rounds(
+                    Control(base_url, session),
+                    base_url,
+                    template,
+                    folder,
+                    count,
+                    rounds,
+                    limited_count,
+                )
 
 
 async def _rounds(
@@ -335,7 +310,7 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the child
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve())
+        asyncio.run(serve(BenchServer()))
         return
     figures = asyncio.run(run(args.updates, args.rounds, args.limited_updates, args.timeout))
     if args.json:

@@ -25,7 +25,9 @@ class Limits:
     title_chars: int = 120
     text_chars: int = 2000
     processed_events_days: int = 30
-    # What the Matrix homeserver lets the bot send (see bot/limits.py).
+    # What the platforms let the bot send (see bot/limits.py): Telegram's
+    # published 30 messages/s unless Telegram granted the bot more.
+    telegram_messages_per_second: float = 30.0
     matrix_messages_per_second: float = 2.0
     messages_per_minute: int = 30
 
@@ -119,6 +121,9 @@ def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
     unknown = sorted(set(limit_values) - set(Limits.__dataclass_fields__))
     if unknown:
         raise ConfigError(f"[limits] has unknown setting(s): {', '.join(unknown)}")
+    for name, value in limit_values.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"[limits] {name} must be a positive number, not {value!r}")
     limits = Limits(**limit_values)
 
     telegram = None

@@ -9,8 +9,12 @@ stay with its backend (``telegram_render``), since only it can measure them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Limits
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,16 @@ class RateLimit:
 
 
 # Telegram Bot FAQ: about 30 messages per second overall, no more than one per
-# second in a chat, no more than 20 per minute in a group.
+# second in a chat, no more than 20 per minute in a group. Telegram may grant a
+# bot a higher overall rate; ``[limits] telegram_messages_per_second`` says so.
 TELEGRAM = RateLimit(per_second=30.0, chat_interval=1.0, group_per_minute=20, group_prefix="-")
+
+
+def telegram(per_second: float = TELEGRAM.per_second) -> RateLimit:
+    """Telegram's limits with the overall rate granted to this bot; the per-chat
+    and per-group limits are Telegram's and no setting changes them."""
+    return replace(TELEGRAM, per_second=per_second)
+
 
 # Synapse's default for a user is 0.2 message/s with bursts of 10; a deployment
 # lifts it for the bot's account (admin API ``override_ratelimit``) and says
@@ -46,18 +58,27 @@ def matrix(per_second: float = MATRIX_MESSAGES_PER_SECOND) -> RateLimit:
     return RateLimit(per_second=per_second)
 
 
-def for_backend(
-    name: str, matrix_per_second: float = MATRIX_MESSAGES_PER_SECOND
-) -> RateLimit | None:
-    """The pace for a backend; None for local ones (console, memory) that have none."""
+def for_backend(name: str, settings: Limits | None = None) -> RateLimit | None:
+    """The pace for a backend, from the deployment's ``[limits]`` (the platforms'
+    published rates without them); None for local ones (console, memory)."""
     if name == "telegram":
-        return TELEGRAM
+        return TELEGRAM if settings is None else telegram(settings.telegram_messages_per_second)
     if name == "matrix":
-        return matrix(matrix_per_second)
+        return matrix(
+            MATRIX_MESSAGES_PER_SECOND if settings is None else settings.matrix_messages_per_second
+        )
     return None
 
 
 # -- the outbox -----------------------------------------------------------------------
+PACING_MARGIN = 0.02
+"""Share of a platform's rate left unused: 20 ms in each second, for the network's
+jitter between when a message leaves and when the platform counts it."""
+
+LATE_CREDIT = 0.005
+"""Seconds by which a send that left late lets the next one leave early (see
+``Throttle.take``); well under the margin, so the window is still respected."""
+
 OUTBOX_BATCH = 100
 """Rows a lane claims at a time: few enough that a crash strands little."""
 

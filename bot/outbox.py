@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import inf
@@ -77,12 +78,21 @@ class Lane:
         result = _Outcome()
         queue: deque[Claimed] = deque()
         in_flight: dict[asyncio.Task[bool], Claimed] = {}
+        finished: list[asyncio.Task[bool]] = []
+        progress = asyncio.Event()
+
+        def on_done(task: asyncio.Task[bool]) -> None:
+            finished.append(task)
+            progress.set()
+
         exhausted = False
         try:
             while True:
-                for task in [t for t in in_flight if t.done()]:
+                progress.clear()  # a send ending from now on sets it again
+                for task in finished:
                     del in_flight[task]
                     result.sent += int(task.result())
+                finished.clear()
                 if self.held_until is not None and queue:
                     async with db.transaction():
                         await outbox.release(db, [row.id for row in queue], self.held_until)
@@ -114,7 +124,9 @@ class Lane:
                     if self.throttle is not None:
                         self.throttle.take(row.chat, loop.time())
                     queue.remove(row)
-                    in_flight[asyncio.create_task(self._send(row))] = row
+                    task = asyncio.create_task(self._send(row))
+                    task.add_done_callback(on_done)
+                    in_flight[task] = row
                     continue
                 # Wait for the pace to allow the next row, or for a send to finish
                 # (it frees its chat and a place in flight).
@@ -124,9 +136,9 @@ class Lane:
                     # a few percent of the rate: wake early and yield until it is time.
                     timeout = 0 if timeout <= _EARLY else timeout - _EARLY
                 if in_flight:
-                    await asyncio.wait(
-                        in_flight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-                    )
+                    with suppress(TimeoutError):
+                        async with asyncio.timeout(timeout):
+                            await progress.wait()
                 else:
                     await asyncio.sleep(timeout or 0)
         except Exception:
@@ -145,20 +157,25 @@ class Lane:
         """The row that may go soonest, and in how many seconds."""
         best: Claimed | None = None
         best_wait = inf
+        soonest = 0.0 if self.throttle is None else self.throttle.wait_any(now)
         for row in queue:
             if row.chat in busy:
                 continue
             wait = 0.0 if self.throttle is None else self.throttle.wait(row.chat, now)
             if wait < best_wait:
                 best, best_wait = row, wait
-                if wait <= 0:
+                if wait <= soonest:
                     break
         return best, best_wait
 
     async def _send(self, row: Claimed) -> bool:
         db, clock = self.services.db, self.services.clock
         try:
-            await self.backend.deliver(row.identity, row.address, row.reply)
+            try:
+                await self.backend.deliver(row.identity, row.address, row.reply)
+            finally:
+                if self.throttle is not None:  # the pace in this chat counts from now
+                    self.throttle.done(row.chat, asyncio.get_running_loop().time())
         except Blocked as exc:
             async with db.transaction():
                 await outbox.mark_final(db, row.id, "blocked", str(exc))
@@ -203,7 +220,7 @@ class Sender:
         return self._wake.is_set()
 
     def rate(self, name: str) -> RateLimit | None:
-        return for_backend(name, self.services.config.limits.matrix_messages_per_second)
+        return for_backend(name, self.services.config.limits)
 
     def _throttle(self, name: str) -> Throttle | None:
         """One per backend for the sender's life: pacing carries over between drains."""

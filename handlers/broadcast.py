@@ -181,7 +181,7 @@ def _delivery_estimate(ctx: Context, per_backend: dict[str, int]) -> timedelta:
     """The slowest platform sets the pace; local backends take no time."""
     seconds = 0.0
     for name, count in per_backend.items():
-        rate = for_backend(name, ctx.config.limits.matrix_messages_per_second)
+        rate = for_backend(name, ctx.config.limits)
         if rate is not None:
             seconds = max(seconds, count / rate.per_second)
     return timedelta(seconds=seconds)

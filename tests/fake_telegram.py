@@ -4,7 +4,9 @@ It speaks the part of https://core.telegram.org/bots/api that Guichet uses,
 over HTTP on 127.0.0.1, with Telegram's own answers for what goes wrong (401
 for a bad token, 403 for a blocked chat, 429 with ``retry_after``, 400 for
 HTML it cannot parse, text over 4096 characters or callback data over 64
-bytes), so a test fails the way production would. Every call is recorded;
+bytes), so a test fails the way production would. Given a ``RateLimit``, it
+also enforces Telegram's pace as Telegram does, answering 429 with
+``retry_after`` to a message sent too soon. Every call is recorded;
 updates are queued by the test and confirmed, as on Telegram, only by a
 later getUpdates with a higher offset.
 
@@ -18,14 +20,18 @@ import asyncio
 import html
 import itertools
 import json
+import math
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from aiohttp.web_request import FileField
+
+from bot.limits import RateLimit
 
 TOKEN = "4242:guichet-test-token"
 BOT_USER: dict[str, Any] = {
@@ -163,6 +169,13 @@ class FakeTelegram:
     issued_queries: set[str] = field(default_factory=set)
     answered_queries: list[str] = field(default_factory=list)
     base_url: str = ""
+    rate: RateLimit | None = None
+    """Enforced on every call that names a chat, when set."""
+    too_many: int = 0
+    """Calls refused with a 429 because they went over ``rate``."""
+    _recent: deque[float] = field(default_factory=deque)
+    _last_in_chat: dict[int, float] = field(default_factory=dict)
+    _group_recent: dict[int, deque[float]] = field(default_factory=dict)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -372,7 +385,35 @@ class FakeTelegram:
         if delays:
             delay = delays.pop(0)
             raise ApiError(429, f"Too Many Requests: retry after {delay}", retry_after=delay)
+        if self.rate is not None:
+            self._pace(chat, self.rate, time.monotonic())
         return chat
+
+    def _pace(self, chat: int, rate: RateLimit, now: float) -> None:
+        """Count the call against the limits, or refuse it as Telegram would: a
+        sliding window of one second overall, of a minute in a group."""
+        recent = self._recent
+        while recent and recent[0] <= now - 1.0:
+            recent.popleft()
+        wait = 0.0
+        if len(recent) >= rate.per_second:
+            wait = recent[0] + 1.0 - now
+        if rate.chat_interval and chat in self._last_in_chat:
+            wait = max(wait, self._last_in_chat[chat] + rate.chat_interval - now)
+        group = self._group_recent.setdefault(chat, deque()) if chat < 0 else None
+        if group is not None and rate.group_per_minute is not None:
+            while group and group[0] <= now - 60.0:
+                group.popleft()
+            if len(group) >= rate.group_per_minute:
+                wait = max(wait, group[0] + 60.0 - now)
+        if wait > 0:
+            self.too_many += 1
+            delay = max(1, math.ceil(wait))
+            raise ApiError(429, f"Too Many Requests: retry after {delay}", retry_after=delay)
+        recent.append(now)
+        self._last_in_chat[chat] = now
+        if group is not None:
+            group.append(now)
 
     @staticmethod
     def _check_markup(params: dict[str, Any]) -> dict[str, Any] | None:

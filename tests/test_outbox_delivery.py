@@ -12,10 +12,12 @@ from bot.app import App
 from bot.backends.base import DeliveryError, RetryAfter
 from bot.backends.memory import MemoryBackend
 from bot.clock import FrozenClock, from_iso, to_iso
+from bot.config import Limits
 from bot.limits import (
     MAX_ATTEMPTS,
     OUTBOX_IN_FLIGHT,
     OUTBOX_LEASE,
+    PACING_MARGIN,
     TELEGRAM,
     RateLimit,
     for_backend,
@@ -32,17 +34,24 @@ def test_throttle_spaces_messages_overall_per_chat_and_per_group() -> None:
     throttle = Throttle(TELEGRAM)
     assert throttle.wait("1", 0.0) == 0
     throttle.take("1", 0.0)
-    assert abs(throttle.wait("2", 0.0) - 1 / 30) < 1e-9  # 30 per second overall
-    assert throttle.wait("1", 0.5) == 0.5  # one per second in a chat
+    spacing = 1 / (30 * (1 - PACING_MARGIN))  # 30 per second overall, with a margin
+    assert abs(throttle.wait("2", 0.0) - spacing) < 1e-9
+    assert throttle.wait("1", 0.5) == 0.5  # one per second in a chat…
+    throttle.done("1", 0.05)
+    assert abs(throttle.wait("1", 0.5) - 0.55) < 1e-9  # …counted from Telegram's answer
     group = Throttle(
         RateLimit(per_second=1000, chat_interval=0, group_per_minute=20, group_prefix="-")
     )
     for i in range(20):
         assert group.wait("-100", i * 0.01) == 0
         group.take("-100", i * 0.01)
+        group.done("-100", i * 0.01)
     assert abs(group.wait("-100", 0.5) - 59.5) < 1e-9  # 20 per minute in a group
     assert group.wait("42", 0.5) == 0  # a private chat is not a group
-    assert for_backend("memory") is None and for_backend("matrix", 5).per_second == 5  # type: ignore[union-attr]
+    assert for_backend("memory") is None and for_backend("telegram") == TELEGRAM
+    granted = Limits(telegram_messages_per_second=300, matrix_messages_per_second=5)
+    assert for_backend("matrix", granted) == RateLimit(per_second=5)
+    assert for_backend("telegram", granted) == RateLimit(300, 1.0, 20, "-")
 
 
 def test_backoff_doubles_up_to_an_hour() -> None:

@@ -160,7 +160,13 @@ class TelegramBackend:
             )
         if self.config.webhook_url:
             _check_webhook(self.config)
-        builder = ApplicationBuilder().token(token).rate_limiter(AIORateLimiter()).job_queue(None)
+        # PTB's limiter caps answers and outbox sends together at the rate the
+        # outbox paces itself to, so answers during a broadcast cannot push the
+        # bot over it; the outbox handles its own 429s (no retries here).
+        limiter = AIORateLimiter(
+            overall_max_rate=self.services.config.limits.telegram_messages_per_second
+        )
+        builder = ApplicationBuilder().token(token).rate_limiter(limiter).job_queue(None)
         if self.config.base_url:
             builder = builder.base_url(self.config.base_url)
         if not self.config.webhook_url:
