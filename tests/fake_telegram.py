@@ -169,6 +169,8 @@ class FakeTelegram:
     issued_queries: set[str] = field(default_factory=set)
     answered_queries: list[str] = field(default_factory=list)
     base_url: str = ""
+    failing: int = 0
+    """The next calls naming a chat answer 502 Bad Gateway, as during an outage."""
     rate: RateLimit | None = None
     """Enforced on every call that names a chat, when set."""
     too_many: int = 0
@@ -381,6 +383,9 @@ class FakeTelegram:
         chat = int(chat_id)
         if chat in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if self.failing:
+            self.failing -= 1
+            raise ApiError(502, "Bad Gateway")
         delays = self.flood.get(chat)
         if delays:
             delay = delays.pop(0)

@@ -249,6 +249,26 @@ async def test_a_person_waiting_gets_the_answer_after_a_429(tg: Running) -> None
     assert statuses == [429, 200]
 
 
+async def test_an_answer_telegram_did_not_take_is_retried_by_the_outbox(tg: Running) -> None:
+    await tg.say(MARIE, "/aide")
+    tg.fake.failing = 1  # Telegram has a hiccup: the answer to /calendrier fails
+    await tg.fake.handled(tg.fake.say(MARIE, "/calendrier"))
+    assert not texts(tg.fake, MARIE.id)[-1].startswith("Calendrier de la consultation")
+    row = await _row(tg.app)
+    assert row["status"] == "pending"
+    assert await tg.app.sender.drain() == 1
+    assert texts(tg.fake, MARIE.id)[-1].startswith("Calendrier de la consultation")
+    assert [c.status for c in tg.fake.calls_to("sendMessage")][-2:] == [502, 200]
+
+
+async def test_an_answer_still_refused_after_the_flood_retries_is_queued(tg: Running) -> None:
+    tg.fake.flood[MARIE.id] = [1, 1, 1]  # one more 429 than a waiting person's retries
+    await tg.fake.handled(tg.fake.say(MARIE, "/calendrier"))
+    assert not tg.fake.sent(MARIE.id)
+    assert await tg.app.sender.drain() == 1
+    assert texts(tg.fake, MARIE.id)[0].startswith("Calendrier de la consultation")
+
+
 # -- restarts -------------------------------------------------------------------------------
 async def test_restart_resumes_after_the_last_handled_update(
     fake: FakeTelegram, db_path: Path, clock: FrozenClock

@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 
 from telegram import BotCommandScopeAllGroupChats, Message, MessageEntity, Update, User
 from telegram.constants import ChatType
-from telegram.error import Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -39,7 +46,7 @@ from bot.config import ConfigError, TelegramConfig
 from bot.context import Services, command_name
 from bot.i18n import guess_locale
 from bot.messages import Incoming, Kind, Reply, from_text
-from storage import persons
+from storage import outbox, persons
 
 if TYPE_CHECKING:
     from bot.router import Command
@@ -342,25 +349,61 @@ class TelegramBackend:
                 link=deep_link(username),
                 command=command_name(self.commands, command.key, "/", locale),
             )
-        await self._answer_with([Reply(text)], chat, None)
+        await self._answer_with([Reply(text)], chat, None, identity)
 
     async def _answer(self, incoming: Incoming, chat: int, pressed: Message | None) -> None:
         assert self._dispatch is not None
-        await self._answer_with(await self._dispatch(incoming), chat, pressed)
+        await self._answer_with(await self._dispatch(incoming), chat, pressed, incoming.identity)
 
-    async def _answer_with(self, replies: list[Reply], chat: int, pressed: Message | None) -> None:
-        """Send a handler's replies; the event is already committed, so a failure
-        here is logged rather than retried (the person can ask again)."""
+    async def _answer_with(
+        self, replies: list[Reply], chat: int, pressed: Message | None, identity: str
+    ) -> None:
+        """Send a handler's replies, in order.
+
+        The event is already committed, so an answer that cannot go now must not
+        be lost: when Telegram cannot be reached or still asks to wait after
+        ``INTERACTIVE_RETRIES``, this reply and the ones after it go to the
+        outbox, which retries them with backoff (a reply split in several
+        messages may then repeat the parts that went). A refusal (HTML Telegram
+        cannot parse, a chat that blocked the bot) would be refused again: it is
+        logged.
+        """
         assert self._application is not None
         bot = self._application.bot
-        try:
-            for reply in replies:
+        for index, reply in enumerate(replies):
+            try:
                 if reply.edit and pressed is not None and await edit(bot, pressed, reply):
                     pressed = None  # only the first such reply replaces the pressed message
                     continue
                 await send(bot, chat, reply, INTERACTIVE_RETRIES)
-        except TelegramError as exc:
-            log.warning("could not answer in Telegram chat %s: %s", chat, exc)
+            except (BadRequest, Forbidden) as exc:  # BadRequest is a NetworkError in PTB
+                log.warning("could not answer in Telegram chat %s: %s", chat, exc)
+                return
+            except (NetworkError, RetryAfter) as exc:
+                await self._answer_later(identity, chat, replies[index:], exc)
+                return
+            except TelegramError as exc:
+                log.warning("could not answer in Telegram chat %s: %s", chat, exc)
+                return
+
+    async def _answer_later(
+        self, identity: str, chat: int, replies: list[Reply], exc: TelegramError
+    ) -> None:
+        """Hand unsent answers to the outbox. It reaches a person, in their private
+        chat, so an answer in a group that fails is only logged."""
+        if str(chat) != identity.split(":", 1)[1]:
+            log.warning("answer in Telegram group %s not sent: %s", chat, exc)
+            return
+        db, now = self.services.db, self.services.clock.now()
+        async with db.transaction():
+            person = await persons.by_identity(db, identity)
+            if person is None:
+                log.warning("answer in Telegram chat %s not sent: %s", chat, exc)
+                return
+            for reply in replies:
+                await outbox.enqueue(db, person.id, "answer", reply, now)
+        self.services.on_outbox()
+        log.warning("Telegram: answer to chat %s not sent (%s): the outbox will retry", chat, exc)
 
     # -- outbox ---------------------------------------------------------------------
     async def deliver(self, identity: str, address: str, reply: Reply) -> None:
