@@ -5,7 +5,7 @@ globals and of any backend, and lets tests swap the clock or the database.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -76,6 +76,7 @@ class Context:
     conversation: Conversation
     commands: Sequence[Command]
     replies: list[Reply] = field(default_factory=list)
+    deferred: list[Callable[[], Awaitable[list[Reply]]]] = field(default_factory=list)
     keep_menu: bool = False
     _consultation: consultations.Consultation | None = None
     _now: datetime | None = None
@@ -122,6 +123,13 @@ class Context:
         edit: bool = False,
     ) -> None:
         self.replies.append(Reply(text, list(choices), image=image, file=file, edit=edit))
+
+    def after_commit(self, work: Callable[[], Awaitable[list[Reply]]]) -> None:
+        """Run ``work`` once this event is committed and send its replies after the
+        others: for slow rendering (charts, spreadsheets) of data already read,
+        which inside the event would hold the database, and so everyone else's
+        messages, for as long as it takes."""
+        self.deferred.append(work)
 
     def ask(self, step: str, text: str, choices: Sequence[Choice] = (), **data: Any) -> None:
         """Reply and wait for the person's next message in ``step``."""

@@ -129,13 +129,33 @@ class Router:
                 conversation = _with_menu(ctx)
                 if conversations.fingerprint(conversation) != before:
                     await conversations.save(db, ctx.person.id, conversation, ctx.now)
-                return ctx.replies
         except Refused as refusal:
             return await self._after_failure(incoming, refusal.message)
         except Exception:
             log.exception("handler failed on %s event", incoming.backend)
             self.services.metrics.errors.labels(incoming.backend).inc()
             return await self._after_failure(incoming, None)
+        return ctx.replies + await self._after_commit(ctx)
+
+    async def _after_commit(self, ctx: Context) -> list[Reply]:
+        """The work a handler left for after its commit; what it changed stays, so a
+        failure here only costs its own replies, with an apology in their place."""
+        replies: list[Reply] = []
+        for work in ctx.deferred:
+            try:
+                replies.extend(await work())
+            except Exception:
+                log.exception("work after commit failed on %s event", ctx.incoming.backend)
+                self.services.metrics.errors.labels(ctx.incoming.backend).inc()
+                replies.append(
+                    Reply(
+                        ctx._(
+                            "Sorry, something went wrong on our side while preparing this. "
+                            "Please try again in a moment."
+                        )
+                    )
+                )
+        return replies
 
     async def _after_failure(self, incoming: Incoming, message: str | None) -> list[Reply]:
         """Record the event as handled and answer, in a transaction of its own,

@@ -13,14 +13,15 @@ import asyncio
 from bot import exports
 from bot.context import Context, Refused
 from bot.i18n import N_
-from bot.messages import Choice
+from bot.messages import Choice, Reply
 from bot.router import Router
 from handlers.common import require_consultation, stale_button
 from handlers.stats import require_staff
 
-# openpyxl writes about 50,000 cells a second, and an event holds the database
-# while its handler runs: past this many rows the chat gets CSV (ten times
-# faster) and the operator builds the workbook from the command line.
+# openpyxl writes about 50,000 cells a second. The files are built after the
+# event is committed, in a worker thread, but that thread still shares the
+# interpreter with everyone's messages: past this many rows the chat gets CSV
+# (ten times faster) and the operator builds the workbook from the command line.
 XLSX_CHAT_ROWS = 20_000
 CHOICES: dict[str, tuple[exports.Format, ...]] = {
     "xlsx": ("xlsx",),
@@ -39,7 +40,6 @@ async def send(ctx: Context, formats: tuple[exports.Format, ...]) -> None:
     if too_big:
         formats = ("csv",)
     stem = exports.file_stem(consultation.slug, ctx.now)
-    produced = await asyncio.to_thread(exports.files, ctx.t, built, formats, stem)
     await ctx.audit(
         "export",
         f"consultation:{consultation.id}",
@@ -62,14 +62,22 @@ async def send(ctx: Context, formats: tuple[exports.Format, ...]) -> None:
             rows=ctx.t.number(rows),
         )
     ctx.reply(intro)
-    for file, table in produced:
-        if table is None:
-            caption = ctx._("All tables in one spreadsheet, one sheet each.")
-        else:
-            caption = ctx.t.ngettext(
-                "{name}: {n} row", "{name}: {n} rows", len(table.rows), name=ctx._(table.title)
-            )
-        ctx.reply(caption, file=file)
+
+    async def build() -> list[Reply]:
+        """The files, from the tables read in the event: built once it is committed."""
+        produced = await asyncio.to_thread(exports.files, ctx.t, built, formats, stem)
+        replies = []
+        for file, table in produced:
+            if table is None:
+                caption = ctx._("All tables in one spreadsheet, one sheet each.")
+            else:
+                caption = ctx.t.ngettext(
+                    "{name}: {n} row", "{name}: {n} rows", len(table.rows), name=ctx._(table.title)
+                )
+            replies.append(Reply(caption, file=file))
+        return replies
+
+    ctx.after_commit(build)
 
 
 def register(router: Router) -> None:

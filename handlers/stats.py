@@ -6,8 +6,9 @@ a phone screen is never a wall of numbers. Every choice re-checks the staff
 role on the server: a button is only a shortcut and proves nothing.
 
 Figures come from ``storage.stats`` (aggregate SQL, fast on a national
-database); charts are rendered by ``bot.charts`` in a worker thread so the
-event loop keeps serving others while matplotlib draws.
+database); charts are rendered by ``bot.charts`` in a worker thread once the
+event is committed, so neither the event loop nor the database waits while
+matplotlib draws.
 """
 
 from __future__ import annotations

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from bot.backends.memory import MemoryBackend
 from bot.clock import FrozenClock
 from bot.context import Context
-from bot.messages import Incoming, Kind
+from bot.messages import Incoming, Kind, Reply
 from tests.conftest import make_app, onboard, text
 
 
@@ -111,6 +112,67 @@ async def test_a_failing_handler_rolls_back_and_apologises(chat: MemoryBackend) 
     assert "rien n'a été modifié" in text(replies)
     names = await chat.app.services.db.fetchall("SELECT display_name FROM persons")
     assert all(r["display_name"] != "changed" for r in names)
+
+
+async def test_work_after_commit_leaves_the_database_to_others(chat: MemoryBackend) -> None:
+    router = chat.app.router
+    drawing, drawn = asyncio.Event(), asyncio.Event()
+
+    @router.command("draw", "dessin", "draw", "Draw slowly")
+    async def draw(ctx: Context) -> None:
+        await ctx.db.execute(
+            "UPDATE persons SET display_name = 'drew' WHERE id = ?", (ctx.person.id,)
+        )
+        ctx.reply("Voici :")
+
+        async def slow() -> list[Reply]:
+            drawing.set()
+            await drawn.wait()  # a long render, holding nothing
+            return [Reply("le dessin")]
+
+        ctx.after_commit(slow)
+
+    pending = asyncio.create_task(chat.say("a", "/dessin"))
+    await drawing.wait()
+    # Someone else is answered while the first event's work runs…
+    assert "/calendrier" in text(await asyncio.wait_for(chat.say("b", "/aide"), 5))
+    drawn.set()
+    # …and the first person gets both parts, in order, the change committed.
+    assert [r.text for r in await pending] == ["Voici :", "le dessin"]
+    assert (
+        await chat.app.services.db.fetchval(
+            "SELECT COUNT(*) FROM persons WHERE display_name = 'drew'"
+        )
+        == 1
+    )
+
+
+async def test_work_after_commit_that_fails_apologises_and_keeps_the_change(
+    chat: MemoryBackend,
+) -> None:
+    router = chat.app.router
+
+    @router.command("half", "moitie", "half", "Half done")
+    async def half(ctx: Context) -> None:
+        await ctx.db.execute(
+            "UPDATE persons SET display_name = 'kept' WHERE id = ?", (ctx.person.id,)
+        )
+        ctx.reply("Enregistré.")
+
+        async def broken() -> list[Reply]:
+            raise RuntimeError("the renderer broke")
+
+        ctx.after_commit(broken)
+
+    replies = await chat.say("a", "/moitie")
+    assert replies[0].text == "Enregistré."
+    assert "pendant la préparation" in replies[1].text
+    assert (
+        await chat.app.services.db.fetchval(
+            "SELECT COUNT(*) FROM persons WHERE display_name = 'kept'"
+        )
+        == 1
+    )
 
 
 async def test_choice_event_reaches_an_action(chat: MemoryBackend) -> None:
