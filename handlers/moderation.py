@@ -6,6 +6,7 @@ nothing, and tells the person through the outbox in their own language.
 
 from __future__ import annotations
 
+from bot import evidence
 from bot.context import Context, Refused
 from bot.i18n import N_
 from bot.messages import Choice, Reply
@@ -41,7 +42,7 @@ async def show_queue(ctx: Context, offset: int = 0) -> None:
         population=population,
         role=ctx._(ROLE_LABELS[item.role]),
         date=ctx.t.datetime(item.created_at),
-        evidence=item.evidence or "—",
+        evidence=evidence.describe(ctx.t, item.evidence),
     )
     choices = [
         Choice(ctx._("Approve"), f"mod.ok:{item.id}"),

@@ -7,8 +7,8 @@ interrupted on the phone finds the flow where they left it.
 
 from __future__ import annotations
 
+from bot import evidence
 from bot.context import Context
-from bot.evidence import describe
 from bot.i18n import LOCALES, N_
 from bot.messages import Choice, Reply
 from bot.router import Router
@@ -220,7 +220,7 @@ def register(router: Router) -> None:
             code,
             role,
             approve=open_mode,
-            evidence=", ".join(map(describe, identities)),
+            evidence=evidence.stored(identities),
             now=ctx.now,
         )
         if ctx.person.acting_for is None or open_mode:

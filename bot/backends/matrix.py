@@ -36,7 +36,7 @@ from bot.backends.matrix_ids import (
     localpart_of,
     server_allowed,
     server_of,
-    tchap_evidence,
+    tchap_facts,
 )
 from bot.backends.matrix_send import MatrixOutgoing, Unreachable
 from bot.config import MatrixConfig
@@ -45,7 +45,7 @@ from bot.i18n import N_
 from bot.messages import Reply, from_text
 from storage import events, persons
 
-__all__ = ["MatrixBackend", "tchap_evidence"]
+__all__ = ["MatrixBackend", "tchap_facts"]
 
 log = logging.getLogger(__name__)
 

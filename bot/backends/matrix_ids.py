@@ -76,17 +76,10 @@ def email_domain(localpart: str) -> str | None:
     return candidates[0][1]
 
 
-def tchap_evidence(user_id: str) -> str | None:
-    """What a Tchap id proves, for the staff's membership queue; None off Tchap.
-
-    Stored with the request as data (like the identity itself), not shown as
-    an interface sentence, which is why it is not translated.
-    """
+def tchap_facts(user_id: str) -> tuple[str, str | None] | None:
+    """(family, e-mail domain) a Tchap id tells, for the staff's membership queue;
+    None off Tchap. ``bot.evidence`` words them in the reader's language."""
     family = tchap_family(server_of(user_id))
     if family is None:
         return None
-    text = f"Tchap ({family})" if family else "Tchap"
-    domain = email_domain(localpart_of(user_id).lower())
-    if domain:
-        text += f", e-mail domain {domain}"
-    return text
+    return family, email_domain(localpart_of(user_id).lower())

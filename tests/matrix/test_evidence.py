@@ -12,23 +12,34 @@ from pathlib import Path
 
 import pytest
 
+from bot import evidence
 from bot.app import App
 from bot.config import Config
 from bot.demo import STAFF_IDENTITY, seed
-from bot.evidence import describe
+from bot.i18n import Translations
 from bot.messages import from_text
 from storage import memberships
 
 TCHAP = "@prenom.nom-mairie-exemple.fr:agent.collectivites.tchap.gouv.fr"
 
 
-def test_describe() -> None:
-    assert describe(f"matrix:{TCHAP}") == (
-        f"matrix:{TCHAP} (Tchap (collectivites), e-mail domain mairie-exemple.fr)"
+def test_describe_words_what_an_identity_proves_in_the_readers_language() -> None:
+    en, fr = Translations().get("en"), Translations().get("fr")
+    stored = evidence.stored([f"matrix:{TCHAP}", "telegram:123"])
+    assert stored == f"matrix:{TCHAP}, telegram:123"  # data, in no language
+    assert evidence.describe(en, stored) == (
+        f"matrix:{TCHAP} (Tchap, collectivites family, e-mail domain mairie-exemple.fr),"
+        " telegram:123"
     )
-    assert describe("matrix:@alice:matrix.org") == "matrix:@alice:matrix.org"
-    assert describe("telegram:123") == "telegram:123"
-    assert describe("console:maire") == "console:maire"
+    assert evidence.describe(fr, stored) == (
+        f"matrix:{TCHAP} (Tchap, famille collectivites, domaine de messagerie"
+        " mairie-exemple.fr), telegram:123"
+    )
+    assert evidence.describe(fr, "matrix:@alice:matrix.org") == "matrix:@alice:matrix.org"
+    assert evidence.describe(fr, "console:maire") == "console:maire"
+    assert evidence.describe(fr, "") == "—"
+    old = f"matrix:{TCHAP} (Tchap (collectivites), e-mail domain mairie-exemple.fr)"
+    assert evidence.describe(fr, old) == old  # worded by an earlier version: shown as is
 
 
 @pytest.fixture
@@ -49,7 +60,7 @@ async def test_the_staff_queue_shows_the_tchap_family_and_email_domain(staff_app
         await staff_app.handle(from_text(identity, f"matrix:$e{index}", text, "!/", address="!r"))
     [request] = await memberships.queue(staff_app.services.db)
     assert request.status == "pending"
-    assert "e-mail domain mairie-exemple.fr" in request.evidence
+    assert request.evidence == identity
 
     [shown] = await staff_app.handle(from_text(STAFF_IDENTITY, "console:1", "/moderation"))
-    assert "Tchap (collectivites), e-mail domain mairie-exemple.fr" in shown.text
+    assert "Tchap, famille collectivites, domaine de messagerie mairie-exemple.fr" in shown.text

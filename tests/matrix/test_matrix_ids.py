@@ -9,7 +9,7 @@ from bot.backends.matrix_ids import (
     localpart_of,
     server_allowed,
     server_of,
-    tchap_evidence,
+    tchap_facts,
     tchap_family,
 )
 
@@ -69,14 +69,15 @@ def test_email_domain(localpart: str, domain: str | None) -> None:
     assert email_domain(localpart) == domain
 
 
-def test_tchap_evidence() -> None:
-    assert (
-        tchap_evidence("@prenom.nom-mairie-exemple.fr:agent.collectivites.tchap.gouv.fr")
-        == "Tchap (collectivites), e-mail domain mairie-exemple.fr"
+def test_tchap_facts() -> None:
+    assert tchap_facts("@prenom.nom-mairie-exemple.fr:agent.collectivites.tchap.gouv.fr") == (
+        "collectivites",
+        "mairie-exemple.fr",
     )
-    assert tchap_evidence("@Prenom.Nom-Mairie.fr:agent.collectivites.tchap.gouv.fr") == (
-        "Tchap (collectivites), e-mail domain mairie.fr"
+    assert tchap_facts("@Prenom.Nom-Mairie.fr:agent.collectivites.tchap.gouv.fr") == (
+        "collectivites",
+        "mairie.fr",
     )
-    assert tchap_evidence("@weird:agent.dinum.tchap.gouv.fr") == "Tchap (dinum)"
-    assert tchap_evidence("@alice:matrix.org") is None
-    assert tchap_evidence("not an id") is None
+    assert tchap_facts("@weird:agent.dinum.tchap.gouv.fr") == ("dinum", None)
+    assert tchap_facts("@alice:matrix.org") is None
+    assert tchap_facts("not an id") is None
