@@ -185,6 +185,32 @@ async def _enqueue(app: App) -> tuple[int, int, float]:
     return broadcast_id, count, time.perf_counter() - began
 
 
+async def _unsent(app: App, broadcast_id: int) -> int:
+    return int(
+        await app.services.db.fetchval(
+            "SELECT COUNT(*) FROM outbox WHERE broadcast_id = ? AND backend = 'telegram'"
+            " AND status IN ('pending', 'sending')",
+            (broadcast_id,),
+        )
+    )
+
+
+async def _deliver(app: App, broadcast_id: int) -> float:
+    """Seconds the sender takes, running as in production (a 429 holds the lane and
+    ends a drain; the next one starts when the wait is over), until no row is left."""
+    stop = asyncio.Event()
+    began = time.perf_counter()
+    sending = asyncio.create_task(app.sender.run(stop))
+    while True:  # the database is the truth; polled, as the operator would
+        if not await _unsent(app, broadcast_id):
+            break
+        await asyncio.sleep(0.5)
+    elapsed = time.perf_counter() - began
+    stop.set()
+    await sending
+    return elapsed
+
+
 class Watch:
     """Samples the bot's memory every second and prints progress now and then."""
 
@@ -237,9 +263,7 @@ async def run(recipients: int, rate: float) -> dict[str, Any]:
                 watch = Watch(session, base_url.removesuffix("/bot") + "/control", rows)
                 rss_before = rss_mib()
                 watching = asyncio.create_task(watch.run())
-                began = time.perf_counter()
-                sent = await app.sender.drain()
-                drain_s = time.perf_counter() - began
+                drain_s = await _deliver(app, broadcast_id)
                 watching.cancel()
                 status = await watch.status()
             stop.set()
@@ -259,7 +283,6 @@ async def run(recipients: int, rate: float) -> dict[str, Any]:
         "allowed_msgs_per_s": rate,
         "enqueue_s": enqueue_s,
         "delivery_s": drain_s,
-        "sent": sent,
         "accepted": status["accepted"],
         "achieved_msgs_per_s": achieved,
         "share_of_allowed": achieved / rate,

@@ -53,6 +53,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# PTB's limiter logs a traceback for every 429 it does not retry; the outbox
+# meets those by design (it holds the lane, see bot.outbox) and logs one line.
+logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+
 TgApplication = Application[ExtBot[Any], Any, Any, Any, Any, Any]
 
 POLL_TIMEOUT = 30
