@@ -3,8 +3,10 @@
 ``ctx.notify`` renders and inserts one row per call, which is right for a
 notice to one person and far too slow for a national broadcast. Here the
 message is rendered once per language and command prefix, and the rows go in
-with one ``executemany`` inside the caller's transaction. A bulk message must
-therefore not depend on the person it goes to, only on their language.
+with one INSERT … SELECT inside the caller's transaction, the person ids
+passing from the audience query to the insert without becoming Python objects
+(``storage.audiences.Targets``). A bulk message must therefore not depend on
+the person it goes to, only on their language.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from bot.i18n import guess_locale
 from bot.messages import Reply
 from bot.router import Command
 from storage import outbox, persons
-from storage.audiences import Target
+from storage.audiences import Targets
 
 Render = Callable[[Recipient], Reply]
 
@@ -30,7 +32,7 @@ def _locale(person: persons.Person) -> str:
 async def fan_out(
     services: Services,
     commands: Sequence[Command],
-    targets: Sequence[Target],
+    targets: Targets,
     kind: str,
     render: Render,
     *,
@@ -41,21 +43,24 @@ async def fan_out(
 ) -> int:
     """Queue ``render``'s message for every target; return how many rows."""
     payloads: dict[tuple[str, str], str] = {}
-    rows: list[tuple[int, str, str]] = []
-    for target in targets:
-        locale = target.locale or guess_locale(target.locale_hint)
-        prefix = services.command_prefixes.get(target.backend, "/")
+    ids: dict[tuple[str, str], list[str]] = {}
+    for group in targets.groups:
+        locale = group.locale or guess_locale(group.locale_hint)
+        prefix = services.command_prefixes.get(group.backend, "/")
         payload = payloads.get((locale, prefix))
         if payload is None:
-            person = await persons.get(services.db, target.person_id)
+            person = await persons.get(services.db, group.first)
             assert person is not None
             recipient = Recipient(person, services.translations.get(locale), prefix, commands)
             payload = json.dumps(render(recipient).to_json(), ensure_ascii=False)
             payloads[(locale, prefix)] = payload
-        rows.append((target.person_id, target.backend, payload))
-    count = await outbox.enqueue_many(
+        ids.setdefault((group.backend, payload), []).append(group.person_ids)
+    count = await outbox.enqueue_batches(
         services.db,
-        rows,
+        [
+            outbox.Batch(backend, payload, _joined(arrays))
+            for (backend, payload), arrays in ids.items()
+        ],
         kind=kind,
         now=now,
         not_before=not_before,
@@ -65,6 +70,14 @@ async def fan_out(
     if count:
         services.on_outbox()
     return count
+
+
+def _joined(arrays: list[str]) -> str:
+    """One JSON array of ids from several (groups whose language settings differ
+    but read the same message: a locale hint of ``fr-FR`` and a chosen ``fr``)."""
+    if len(arrays) == 1:
+        return arrays[0]
+    return json.dumps([pid for array in arrays for pid in json.loads(array)])
 
 
 async def notify(

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from bot.clock import to_iso
 from bot.messages import Reply
@@ -77,6 +78,59 @@ async def enqueue(
     )
 
 
+class Batch(NamedTuple):
+    """Persons reached through one backend who get the same message."""
+
+    backend: str
+    payload: str
+    """The reply's JSON, rendered once for them all."""
+    person_ids: str
+    """Their ids as a JSON array, read by SQLite itself (``json_each``)."""
+
+
+async def enqueue_batches(
+    db: Database,
+    batches: Sequence[Batch],
+    *,
+    kind: str,
+    now: datetime,
+    not_before: datetime | None = None,
+    quiet: bool = False,
+    priority: int = BULK,
+    broadcast_id: int | None = None,
+) -> int:
+    """Queue one row per person of ``batches`` in a single INSERT … SELECT; the rows.
+
+    For fan-outs of up to a national audience. Binding 100,000 rows one by one
+    (``executemany``) took longer than finding whom to send them to; here each
+    payload is bound once and SQLite reads the ids from their JSON arrays. Rows
+    go in person order whatever the batches, as a list of persons would: a
+    lane delivers by id, so no language waits behind another (the sort costs
+    about 0.1 s for 100,000 rows).
+    """
+    if not batches:
+        return 0
+    stamp, due = to_iso(now), to_iso(not_before or now)
+    values = ", ".join("(?, ?, ?)" for _ in batches)
+    return await db.execute_rowcount(
+        # The WITH after INSERT, not before: Python's sqlite3 (3.11) counts the rows
+        # only of statements that begin with INSERT.
+        "INSERT INTO outbox(person_id, kind, payload, not_before, created_at, backend,"
+        f" priority, quiet, broadcast_id) WITH b(backend, payload, ids) AS (VALUES {values})"
+        " SELECT j.value, ?, b.payload, ?, ?, b.backend, ?, ?, ? FROM b, json_each(b.ids) j"
+        " ORDER BY j.value",
+        [
+            *(value for batch in batches for value in batch),
+            kind,
+            due,
+            stamp,
+            priority,
+            int(quiet),
+            broadcast_id,
+        ],
+    )
+
+
 async def enqueue_many(
     db: Database,
     rows: Sequence[tuple[int, str, str]],
@@ -88,21 +142,20 @@ async def enqueue_many(
     priority: int = BULK,
     broadcast_id: int | None = None,
 ) -> int:
-    """Queue (person_id, backend, payload JSON) rows in one statement batch.
-
-    For fan-outs of up to a national audience: the caller has already
-    resolved each backend and rendered each language once.
-    """
-    stamp, due = to_iso(now), to_iso(not_before or now)
-    await db.executemany(
-        "INSERT INTO outbox(person_id, kind, payload, not_before, created_at, backend,"
-        " priority, quiet, broadcast_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (pid, kind, payload, due, stamp, backend, priority, int(quiet), broadcast_id)
-            for pid, backend, payload in rows
-        ],
+    """Queue (person_id, backend, payload JSON) rows, for lists built in Python."""
+    grouped: dict[tuple[str, str], list[int]] = {}
+    for pid, backend, payload in rows:
+        grouped.setdefault((backend, payload), []).append(pid)
+    return await enqueue_batches(
+        db,
+        [Batch(backend, payload, json.dumps(ids)) for (backend, payload), ids in grouped.items()],
+        kind=kind,
+        now=now,
+        not_before=not_before,
+        quiet=quiet,
+        priority=priority,
+        broadcast_id=broadcast_id,
     )
-    return len(rows)
 
 
 def _claim(
