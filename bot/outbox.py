@@ -186,7 +186,7 @@ class Lane:
             async with db.transaction():
                 await outbox.retry_later(db, row.id, until, str(exc))
                 await outbox.hold_backend(db, self.name, until)
-            log.warning("%s asked to wait %ss: lane held", self.name, exc.seconds)
+            log.warning("%s: %s; lane held %ss", self.name, exc, exc.seconds)
             return False
         except Exception as exc:
             if not isinstance(exc, DeliveryError | OSError | TimeoutError):

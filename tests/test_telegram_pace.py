@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
+from bot.backends.telegram import TelegramBackend
 from bot.clock import SystemClock
-from bot.config import Config, Limits
+from bot.config import Config, Limits, TelegramConfig
 from bot.limits import RateLimit, telegram
 from bot.messages import Reply
 from storage import outbox, persons
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.telegram_support import Running, serving, start
 
 FIRST_CHAT = 7_000
@@ -94,3 +95,34 @@ async def test_a_stricter_server_holds_the_lane_and_loses_nothing(
     finally:
         await tg.halt()
         await tg.app.close()
+
+
+async def test_rows_waiting_for_the_connection_do_not_leave_in_one_burst(
+    db_path: Path, fake: FakeTelegram
+) -> None:
+    """The sender may start before Telegram is connected (it does at every start):
+    the sends it began meanwhile must not all leave the moment the connection comes."""
+    fake.rate = telegram(30)
+    app = await App.create(Config(db_path=str(db_path)), clock=SystemClock(), load_refdata=False)
+    chats = [FIRST_CHAT + i for i in range(45)]
+    await _queue(app, chats)
+    backend = TelegramBackend(
+        TelegramConfig(token=TOKEN, base_url=fake.base_url), app.services, poll_timeout=1
+    )
+    app.add_backend(backend)
+    stop = asyncio.Event()
+    sending = asyncio.create_task(app.sender.run(stop))
+    await asyncio.sleep(0.5)  # the sender has begun a dozen sends by now
+    polling = asyncio.create_task(backend.run(app.handle, stop))
+    try:
+        async with asyncio.timeout(30):
+            while True:  # the sender runs on its own: watch the database
+                if (await _statuses(app))["sent"] == len(chats):
+                    break
+                await asyncio.sleep(0.2)
+        assert fake.too_many == 0
+        assert _received(fake) == Counter(chats)
+    finally:
+        stop.set()
+        await asyncio.gather(sending, polling)
+        await app.close()

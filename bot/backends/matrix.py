@@ -31,7 +31,7 @@ from nio import (
 )
 
 from bot.backends import matrix_render, matrix_session
-from bot.backends.base import Blocked, DeliveryError, Dispatch, RetryAfter
+from bot.backends.base import Blocked, DeliveryError, Dispatch, until_connected
 from bot.backends.matrix_ids import (
     localpart_of,
     server_allowed,
@@ -370,12 +370,9 @@ class MatrixBackend:
     async def deliver(self, identity: str, address: str, reply: Reply) -> None:
         """Send a notification; an empty address means "their direct room, made if need be"."""
         user_id = identity.split(":", 1)[1]
-        try:
-            await asyncio.wait_for(self.ready.wait(), timeout=5)
-        except TimeoutError as exc:
-            # Not the message's fault: retried later without counting
-            # against it, and without holding up the other backends.
-            raise RetryAfter(NOT_CONNECTED_RETRY) from exc
+        # Not connected is not the message's fault: retried later without counting
+        # against it, and without holding up the other backends.
+        await until_connected(self.ready, 5.0, NOT_CONNECTED_RETRY)
         room_id = address or await self.out.direct_room(user_id)
         room = self.client.rooms.get(room_id)
         if room is None:

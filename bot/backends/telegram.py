@@ -12,7 +12,6 @@ import asyncio
 import importlib.util
 import logging
 from collections.abc import Sequence
-from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -62,7 +61,8 @@ TgApplication = Application[ExtBot[Any], Any, Any, Any, Any, Any]
 POLL_TIMEOUT = 30
 READY_WAIT = 5.0
 """How long a delivery waits for the backend to connect at start-up before
-giving the row back to the outbox for a later try."""
+the outbox gives its rows back for a later try (``NOT_CONNECTED_RETRY``)."""
+NOT_CONNECTED_RETRY = 15.0
 GROUP_COMMANDS = frozenset({"help", "calendar"})
 """One-shot commands whose answer is public. Any other command starts a
 personal conversation, which a group would both expose and be unable to
@@ -411,12 +411,10 @@ class TelegramBackend:
 
     # -- outbox ---------------------------------------------------------------------
     async def deliver(self, identity: str, address: str, reply: Reply) -> None:
-        if not self._ready.is_set():
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), READY_WAIT)
+        await base.until_connected(self._ready, READY_WAIT, NOT_CONNECTED_RETRY)
         application = self._application
-        if application is None:
-            raise base.DeliveryError("the Telegram backend is not connected")
+        if application is None:  # stopped since
+            raise base.RetryAfter(NOT_CONNECTED_RETRY, "not connected")
         chat = parse_chat_id(address or identity.split(":", 1)[1])
         try:
             await send(application.bot, chat, reply, None)
