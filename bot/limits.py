@@ -79,6 +79,10 @@ LATE_CREDIT = 0.005
 """Seconds by which a send that left late lets the next one leave early (see
 ``Throttle.take``); well under the margin, so the window is still respected."""
 
+STALL = 0.010
+"""Lateness past which a lane's event loop is taken to have stalled (see
+``bot.throttle``). Credit, stall and the network's jitter share the margin."""
+
 OUTBOX_BATCH = 100
 """Rows a lane claims at a time: few enough that a crash strands little."""
 

@@ -14,13 +14,19 @@ margin on the overall rate (``PACING_MARGIN``), and the per-chat and
 per-group spacing counted from the platform's answer to the previous message,
 which came after that message arrived; one message is in flight per chat, so
 this costs nothing.
+
+What the margin cannot absorb is a stalled event loop: a send taken on time
+but written to the socket 40 ms later (a first connection, a slow callback)
+arrives together with the next one. So a lane found late by more than
+``STALL`` counts the send it took last as leaving only now (``_settle``).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from math import inf
 
-from bot.limits import LATE_CREDIT, PACING_MARGIN, RateLimit
+from bot.limits import LATE_CREDIT, PACING_MARGIN, STALL, RateLimit
 
 _PRUNE_ABOVE = 10_000
 
@@ -30,15 +36,25 @@ class Throttle:
         self.rate = rate
         self._spacing = 1.0 / (rate.per_second * (1.0 - PACING_MARGIN))
         self._next_any = start
+        self._last_take = -inf
         self._next_chat: dict[str, float] = {}
         self._group_sends: dict[str, deque[float]] = {}
 
+    def _settle(self, now: float) -> None:
+        """After a stall, the next send goes a spacing after now rather than at once:
+        the one taken last (within the window) may only be leaving now."""
+        late = now - self._next_any
+        if late > STALL and now - self._last_take < 1.0:
+            self._next_any = now + self._spacing
+
     def wait_any(self, now: float) -> float:
         """Seconds before the overall rate lets anything go: no chat goes sooner."""
+        self._settle(now)
         return max(0.0, self._next_any - now)
 
     def wait(self, chat: str, now: float) -> float:
         """Seconds to wait before a message to ``chat`` respects every limit."""
+        self._settle(now)
         ready = max(self._next_any, self._next_chat.get(chat, now))
         if self.rate.group_per_minute is not None and self.rate.is_group(chat):
             sends = self._group_sends.get(chat)
@@ -56,6 +72,7 @@ class Throttle:
         # lost would never come back. Any N+1 sends still span N spacings less
         # the credit, longer than the window (the margin exceeds the credit).
         self._next_any = max(self._next_any, now - LATE_CREDIT) + self._spacing
+        self._last_take = now
         if self.rate.chat_interval:
             # Nothing else goes to this chat before ``done`` sets the real time.
             self._next_chat[chat] = now + self.rate.chat_interval

@@ -43,15 +43,31 @@ def test_throttle_spaces_messages_overall_per_chat_and_per_group() -> None:
         RateLimit(per_second=1000, chat_interval=0, group_per_minute=20, group_prefix="-")
     )
     for i in range(20):
-        assert group.wait("-100", i * 0.01) == 0
-        group.take("-100", i * 0.01)
-        group.done("-100", i * 0.01)
-    assert abs(group.wait("-100", 0.5) - 59.5) < 1e-9  # 20 per minute in a group
-    assert group.wait("42", 0.5) == 0  # a private chat is not a group
+        assert group.wait("-100", i * 0.002) == 0
+        group.take("-100", i * 0.002)
+        group.done("-100", i * 0.002)
+    assert abs(group.wait("-100", 2.0) - 58.0) < 1e-9  # 20 per minute in a group
+    assert group.wait("42", 2.0) == 0  # a private chat is not a group
     assert for_backend("memory") is None and for_backend("telegram") == TELEGRAM
     granted = Limits(telegram_messages_per_second=300, matrix_messages_per_second=5)
     assert for_backend("matrix", granted) == RateLimit(per_second=5)
     assert for_backend("telegram", granted) == RateLimit(300, 1.0, 20, "-")
+
+
+def test_a_stalled_loop_counts_the_last_send_as_leaving_when_it_wakes() -> None:
+    throttle = Throttle(TELEGRAM)
+    spacing = 1 / (30 * (1 - PACING_MARGIN))
+    throttle.take("1", 0.0)
+    # Woken 5 ms late: the credit lets the next go at once, on its slot.
+    assert throttle.wait("2", spacing + 0.005) == 0
+    throttle.take("2", spacing + 0.005)
+    # Woken 50 ms late, a stall: the send taken last may only be leaving now.
+    woke = 2 * spacing + 0.05
+    assert abs(throttle.wait("3", woke) - spacing) < 1e-9
+    assert throttle.wait("3", woke + spacing) == 0
+    # Idle for more than the window: nothing taken is left in it, no wait.
+    throttle.take("3", woke + spacing)
+    assert throttle.wait("4", woke + spacing + 1.5) == 0
 
 
 def test_backoff_doubles_up_to_an_hour() -> None:
