@@ -34,6 +34,8 @@ privacy_contact = "dpo@example.org"
 messages_per_minute = 30         # per person; beyond, one warning then silence
 title_chars = 120
 text_chars = 2000
+telegram_messages_per_second = 30.0   # Telegram's rate; more only if Telegram granted it
+matrix_messages_per_second = 2.0      # what the homeserver's rate limits let the bot send
 
 # Telegram: remove this section to run without it.
 [telegram]

@@ -47,6 +47,14 @@ def test_init_writes_a_config_that_checks(
         (("opens = 2027-03-16", 'opens = "mid-march"'), "must be a date like 2027-03-15"),
         (('homeserver = "https://', 'homeserver = "'), "homeserver must be a URL"),
         (("title_chars = 120", "title_size = 120"), "[limits] has unknown setting(s): title_size"),
+        (
+            ("telegram_messages_per_second = 30.0", "telegram_messages_per_second = 0"),
+            "[limits] telegram_messages_per_second must be a positive number, not 0",
+        ),
+        (
+            ("matrix_messages_per_second = 2.0", 'matrix_messages_per_second = "fast"'),
+            "[limits] matrix_messages_per_second must be a positive number, not 'fast'",
+        ),
         (("[guichet]", "[guichet\n"), "is not valid TOML"),
     ],
 )
