@@ -48,18 +48,17 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.child_server import child_server, serve
+from bench.child_server import child_server, serve, start_polling
 from bot import demo
 from bot.app import App
-from bot.backends.telegram import TelegramBackend
 from bot.clock import SystemClock, to_iso
-from bot.config import Config, Limits, TelegramConfig
+from bot.config import Config, Limits
 from bot.fanout import fan_out
 from bot.limits import telegram
 from handlers.broadcast import render_for
 from storage import audiences, broadcasts, consultations
 from storage.audiences import Audience
-from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.fake_telegram import FakeTelegram
 
 FIRST_CHAT = 10_000_000
 PROGRESS_SECONDS = 30.0
@@ -250,15 +249,7 @@ async def run(recipients: int, rate: float) -> dict[str, Any]:
             await demo.seed(app.services.db, SystemClock().now(), "vote")
             await _persons(app, recipients)
             broadcast_id, rows, enqueue_s = await _enqueue(app)
-            backend = TelegramBackend(
-                TelegramConfig(token=TOKEN, base_url=base_url),
-                app.services,
-                app.router.commands,
-                poll_timeout=10,
-            )
-            app.add_backend(backend)
-            stop = asyncio.Event()
-            polling = asyncio.create_task(backend.run(app.handle, stop))
+            polling = start_polling(app, base_url)
             async with aiohttp.ClientSession() as session:
                 watch = Watch(session, base_url.removesuffix("/bot") + "/control", rows)
                 rss_before = rss_mib()
@@ -266,8 +257,7 @@ async def run(recipients: int, rate: float) -> dict[str, Any]:
                 drain_s = await _deliver(app, broadcast_id)
                 watching.cancel()
                 status = await watch.status()
-            stop.set()
-            await asyncio.wait_for(polling, 30)
+            await polling.halt()
             counts = dict(
                 await app.services.db.fetchall(
                     "SELECT status, COUNT(*) FROM outbox"

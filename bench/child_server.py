@@ -12,8 +12,12 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
-from tests.fake_telegram import FakeTelegram
+from bot.app import App
+from bot.backends.telegram import TelegramBackend
+from bot.config import TelegramConfig
+from tests.fake_telegram import TOKEN, FakeTelegram
 
 
 async def serve(server: FakeTelegram) -> None:
@@ -47,3 +51,28 @@ async def child_server(script: str, *args: str) -> AsyncIterator[str]:
         except TimeoutError:
             child.kill()
             await child.wait()
+
+
+@dataclass
+class Polling:
+    """Guichet's Telegram backend serving an App from the child's server."""
+
+    backend: TelegramBackend
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    async def halt(self) -> None:
+        self.stop.set()
+        await asyncio.wait_for(self.task, 30)
+
+
+def start_polling(app: App, base_url: str) -> Polling:
+    backend = TelegramBackend(
+        TelegramConfig(token=TOKEN, base_url=base_url),
+        app.services,
+        app.router.commands,
+        poll_timeout=10,
+    )
+    app.add_backend(backend)
+    stop = asyncio.Event()
+    return Polling(backend, stop, asyncio.create_task(backend.run(app.handle, stop)))

@@ -50,11 +50,10 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 import bot.backends.telegram as telegram_backend
-from bench.child_server import child_server, serve
+from bench.child_server import child_server, serve, start_polling
 from bot import demo
 from bot.app import App
-from bot.backends.telegram import TelegramBackend
-from bot.config import Config, TelegramConfig
+from bot.config import Config
 from tests.fake_telegram import TOKEN, FakeTelegram, TgUser
 
 TEXTS = ("/aide", "/calendrier", "/profil", "/aide")
@@ -181,22 +180,13 @@ async def guichet_round(
 ) -> dict[str, Any]:
     path = fresh_copy(template, folder)
     app = await App.create(Config(db_path=str(path)))
-    backend = TelegramBackend(
-        TelegramConfig(token=TOKEN, base_url=base_url),
-        app.services,
-        app.router.commands,
-        poll_timeout=10,
-    )
-    app.add_backend(backend)
-    stop = asyncio.Event()
     before = (await control.status())["polls"]
-    task = asyncio.create_task(backend.run(app.handle, stop))
+    polling = start_polling(app, base_url)
     try:
         await control.polling(before)
         return await control.round(count)
     finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
+        await polling.halt()
         await app.close()
 
 

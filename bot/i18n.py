@@ -66,7 +66,12 @@ class Translator:
         return format_decimal(value, locale=self._babel)
 
     def date(self, at: datetime, fmt: str = "long") -> str:
-        return format_date(at.astimezone(PARIS).date(), format=fmt, locale=self._babel)
+        day = at.astimezone(PARIS).date()
+        if self.locale == "fr" and day.day == 1 and fmt in ("long", "full"):
+            # French writes the first of a month "1er avril", which CLDR's patterns do not.
+            pattern = self._babel.date_formats[fmt].pattern.replace("d ", "d'er' ", 1)
+            return format_date(day, format=pattern, locale=self._babel)
+        return format_date(day, format=fmt, locale=self._babel)
 
     def datetime(self, at: datetime, fmt: str = "medium") -> str:
         return format_datetime(at, format=fmt, tzinfo=PARIS, locale=self._babel)

@@ -50,6 +50,10 @@ def test_formatting_follows_the_locale_in_paris_time() -> None:
     at = datetime(2021, 3, 15, 23, 30, tzinfo=UTC)  # already 16 March in Paris
     assert fr.date(at) == "16 mars 2021"
     assert en.date(at) == "March 16, 2021"
+    first = datetime(2021, 4, 1, 8, tzinfo=UTC)
+    assert fr.date(first) == "1er avril 2021"  # as French writes the first of a month
+    assert fr.date(first, "full") == "jeudi 1er avril 2021"
+    assert en.date(first) == "April 1, 2021"
     assert fr.number(34969) == "34\u202f969"
     assert en.number(34969) == "34,969"
     assert fr.duration(timedelta(days=39, hours=3)) == "39\u00a0jours"

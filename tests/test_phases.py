@@ -114,7 +114,7 @@ async def test_opening_now_closes_the_previous_phase_and_announces_it(chat: Memo
     assert "/help" in jane.text
     maire = chat.inbox("maire")[-1].text
     assert "Transformation numérique des collectivités territoriales" in maire
-    assert "vote des solutions" in maire and "1 décembre 2026" in maire
+    assert "vote des solutions" in maire and "1er décembre 2026" in maire
     assert len(chat.inbox("visitor")) == 1 and len(chat.inbox("boss")) == 1
 
     # pressing the confirmation again changes and sends nothing
