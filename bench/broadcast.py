@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.child_server import child_server, serve, start_polling
 from bot import demo
-from bot.app import App
+from bot.app import App, settle_heap
 from bot.clock import SystemClock, to_iso
 from bot.config import Config, Limits
 from bot.fanout import fan_out
@@ -250,6 +250,7 @@ async def run(recipients: int, rate: float) -> dict[str, Any]:
             await _persons(app, recipients)
             broadcast_id, rows, enqueue_s = await _enqueue(app)
             polling = start_polling(app, base_url)
+            settle_heap()  # as ``guichet run`` does once started
             async with aiohttp.ClientSession() as session:
                 watch = Watch(session, base_url.removesuffix("/bot") + "/control", rows)
                 rss_before = rss_mib()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 
 from bot.backends.base import Backend
@@ -63,3 +64,16 @@ class App:
 
     async def close(self) -> None:
         await self.services.db.close()
+
+
+def settle_heap() -> None:
+    """Take what start-up built out of the garbage collector's sight.
+
+    The imported libraries and everything built at start-up live as long as the
+    process, yet each full collection walks them all: about 50 ms with the event
+    loop stopped, which bunches the outbox's paced sends enough for Telegram to
+    answer 429. Frozen (``gc.freeze``), they are no longer walked; collections
+    then cost what the objects made since start-up cost.
+    """
+    gc.collect()
+    gc.freeze()

@@ -7,7 +7,7 @@ import logging
 import signal
 
 from bot import logs
-from bot.app import App
+from bot.app import App, settle_heap
 from bot.backends.base import Backend
 from bot.config import Config
 from bot.health import start as start_health
@@ -48,6 +48,7 @@ async def run(config: Config) -> int:
         if config.metrics_port
         else None
     )
+    settle_heap()
     tasks = [asyncio.create_task(b.run(app.handle, stop), name=b.name) for b in backends]
     tasks.append(asyncio.create_task(app.sender.run(stop), name="outbox"))
     try:
