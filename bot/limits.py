@@ -71,8 +71,8 @@ def for_backend(name: str, settings: Limits | None = None) -> RateLimit | None:
 
 
 # -- the outbox -----------------------------------------------------------------------
-PACING_MARGIN = 0.02
-"""Share of a platform's rate left unused: 20 ms in each second, for the network's
+PACING_MARGIN = 0.03
+"""Share of a platform's rate left unused: 30 ms in each second, for the network's
 jitter between when a message leaves and when the platform counts it."""
 
 LATE_CREDIT = 0.005
