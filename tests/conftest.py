@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.messages import Reply
 from storage import refdata
 from storage.db import Database
+from tests import stats_support
 
 # A Tuesday morning, inside the demo's needs phase when seeded with this clock.
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=PARIS)
@@ -78,6 +79,15 @@ async def app(db_path: Path, clock: FrozenClock) -> AsyncIterator[App]:
 @pytest.fixture
 def chat(app: App) -> MemoryBackend:
     return MemoryBackend(app)
+
+
+@pytest.fixture
+async def seeded(db_path: Path, clock: FrozenClock) -> AsyncIterator[MemoryBackend]:
+    """The synthetic consultation of ``tests/stats_support.py`` (figures, exports, audit)."""
+    app = await make_app(db_path, clock, seed=False)
+    await stats_support.seed(app.services.db)
+    yield MemoryBackend(app)
+    await app.close()
 
 
 def text(replies: list[Reply]) -> str:

@@ -7,7 +7,6 @@ import asyncio
 import csv
 import io
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
@@ -16,23 +15,15 @@ import pytest
 
 from bot.backends.memory import MemoryBackend
 from bot.cli import main
-from bot.clock import PARIS, FrozenClock
+from bot.clock import PARIS
 from bot.messages import File, Reply
 from handlers import export
 from storage.db import Database
 from tests import stats_support
-from tests.conftest import make_app, text
+from tests.conftest import text
 
 BOM = b"\xef\xbb\xbf"
 PARIS_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
-
-
-@pytest.fixture
-async def seeded(db_path: Path, clock: FrozenClock) -> AsyncIterator[MemoryBackend]:
-    app = await make_app(db_path, clock, seed=False)
-    await stats_support.seed(app.services.db)
-    yield MemoryBackend(app)
-    await app.close()
 
 
 def _files(replies: list[Reply]) -> dict[str, File]:

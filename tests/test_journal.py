@@ -5,27 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from bot.backends.memory import MemoryBackend
 from bot.cli import main
-from bot.clock import FrozenClock
 from storage import audit
 from storage.db import Database
-from tests import stats_support
-from tests.conftest import make_app, text
-
-
-@pytest.fixture
-async def seeded(db_path: Path, clock: FrozenClock) -> AsyncIterator[MemoryBackend]:
-    app = await make_app(db_path, clock, seed=False)
-    await stats_support.seed(app.services.db)
-    yield MemoryBackend(app)
-    await app.close()
+from tests.conftest import text
 
 
 async def _fill(chat: MemoryBackend, count: int) -> None:

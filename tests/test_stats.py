@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock
 from bot.messages import Reply
 from handlers import stats_views
 from storage import consultations, persons, stats
-from tests import stats_support
-from tests.conftest import make_app, text
+from tests.conftest import text
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STAFF_BUTTONS = [
@@ -29,14 +25,6 @@ STAFF_BUTTONS = [
     "exp.f:xlsx",
     "exp.f:both",
 ]
-
-
-@pytest.fixture
-async def seeded(db_path: Path, clock: FrozenClock) -> AsyncIterator[MemoryBackend]:
-    app = await make_app(db_path, clock, seed=False)
-    await stats_support.seed(app.services.db)
-    yield MemoryBackend(app)
-    await app.close()
 
 
 def png_size(png: bytes) -> tuple[int, int]:
