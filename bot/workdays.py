@@ -80,27 +80,22 @@ class SendWindow:
 
     def next_open(self, at: datetime) -> datetime:
         """``at`` itself when inside the window, else the next opening."""
-        if self.contains(at):
-            return at
-        day = at.astimezone(PARIS).date()
-        for _ in range(30):
-            if is_working_day(day):
-                opens, _ = self._bounds(day)
-                if opens >= at:
-                    return opens
-            day += timedelta(days=1)
-        raise ValueError("no working day within a month")  # pragma: no cover
+        return self._nearest_open(at, later=True)
 
     def last_open_before(self, at: datetime) -> datetime:
         """``at`` itself when inside the window, else the opening of the last
         working day before it (a reminder that cannot wait goes early instead)."""
+        return self._nearest_open(at, later=False)
+
+    def _nearest_open(self, at: datetime, *, later: bool) -> datetime:
         if self.contains(at):
             return at
         day = at.astimezone(PARIS).date()
+        step = timedelta(days=1 if later else -1)
         for _ in range(30):
             if is_working_day(day):
                 opens, _ = self._bounds(day)
-                if opens <= at:
+                if (opens >= at) if later else (opens <= at):
                     return opens
-            day -= timedelta(days=1)
+            day += step
         raise ValueError("no working day within a month")  # pragma: no cover
