@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -110,3 +112,24 @@ async def onboard(
         replies = await chat.say(user, "1")
     await chat.say(user, role)
     return await chat.say(user, "1")
+
+
+def run_demo(tmp_path: Path, lines: list[str], *args: str, db: Path | None = None) -> str:
+    """``guichet demo`` in a child process with ``lines`` piped in; its output.
+
+    Fails on a non-zero exit or a traceback, as a person trying it would see one.
+    """
+    command = [sys.executable, "-m", "bot.cli", "demo", *args]
+    if db is not None:
+        command += ["--db", str(db)]
+    result = subprocess.run(
+        command,
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout

@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from bot.cli import main
-
-
-def _demo(tmp_path: Path, lines: list[str], *args: str, db: Path | None = None) -> str:
-    command = [sys.executable, "-m", "bot.cli", "demo", *args]
-    if db is not None:
-        command += ["--db", str(db)]
-    result = subprocess.run(
-        command,
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stdout
+from tests.conftest import run_demo
 
 
 def test_demo_piped_onboarding_then_staff(tmp_path: Path, refdata_db: Path) -> None:
     db = tmp_path / "demo.db"
     shutil.copy(refdata_db, db)
-    out = _demo(
+    out = run_demo(
         tmp_path,
         [
             "/aide",
@@ -57,7 +39,7 @@ def test_demo_piped_onboarding_then_staff(tmp_path: Path, refdata_db: Path) -> N
 
 
 def test_demo_fresh_file_each_time_and_phase_choice(tmp_path: Path) -> None:
-    out = _demo(tmp_path, ["/calendar"], "--phase", "selection")
+    out = run_demo(tmp_path, ["/calendar"], "--phase", "selection")
     assert "4. Sélection des projets" in out and "OUVERTE" in out
     assert "base : " in out
 
@@ -65,8 +47,8 @@ def test_demo_fresh_file_each_time_and_phase_choice(tmp_path: Path) -> None:
 def test_demo_keeps_its_file_with_db(tmp_path: Path, refdata_db: Path) -> None:
     db = tmp_path / "kept.db"
     shutil.copy(refdata_db, db)
-    _demo(tmp_path, ["/start 24432", "2", "1", "1"], db=db)
-    out = _demo(tmp_path, ["/profile"], db=db)
+    run_demo(tmp_path, ["/start 24432", "2", "1", "1"], db=db)
+    out = run_demo(tmp_path, ["/profile"], db=db)
     assert "Saint-Julien-de-Lampon (24) — elected official — approved" in out
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,7 +15,7 @@ from bot.cli import main
 from bot.clock import PARIS, FrozenClock, to_iso
 from bot.scheduler import CalendarScheduler
 from tests.calendar_support import clock_of, member, phase, rows, staff
-from tests.conftest import make_app, text
+from tests.conftest import make_app, run_demo, text
 
 
 async def test_staff_see_the_phases_and_others_are_refused(chat: MemoryBackend) -> None:
@@ -274,19 +272,8 @@ def test_demo_staff_open_the_vote(tmp_path: Path, refdata_db: Path) -> None:
     db = tmp_path / "demo.db"
     shutil.copy(refdata_db, db)
     lines = ["/as staff", "/phase", "/phase 2 ouvrir", "1", "/calendrier", "/rappels"]
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "demo", "--db", str(db)],
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    opened = [
-        line for line in result.stdout.splitlines() if line.startswith("2. Vote des solutions")
-    ]
+    out = run_demo(tmp_path, lines, db=db)
+    opened = [line for line in out.splitlines() if line.startswith("2. Vote des solutions")]
     assert opened and "OUVERTE" in opened[0]
 
 
