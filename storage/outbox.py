@@ -131,33 +131,6 @@ async def enqueue_batches(
     )
 
 
-async def enqueue_many(
-    db: Database,
-    rows: Sequence[tuple[int, str, str]],
-    *,
-    kind: str,
-    now: datetime,
-    not_before: datetime | None = None,
-    quiet: bool = False,
-    priority: int = BULK,
-    broadcast_id: int | None = None,
-) -> int:
-    """Queue (person_id, backend, payload JSON) rows, for lists built in Python."""
-    grouped: dict[tuple[str, str], list[int]] = {}
-    for pid, backend, payload in rows:
-        grouped.setdefault((backend, payload), []).append(pid)
-    return await enqueue_batches(
-        db,
-        [Batch(backend, payload, json.dumps(ids)) for (backend, payload), ids in grouped.items()],
-        kind=kind,
-        now=now,
-        not_before=not_before,
-        quiet=quiet,
-        priority=priority,
-        broadcast_id=broadcast_id,
-    )
-
-
 def _claim(
     conn: sqlite3.Connection,
     backend: str,

@@ -36,11 +36,9 @@ async def _prepare(db_path: Path) -> None:
             [(f"crashy:{i}", i, str(i), stamp, stamp) for i in range(1, RECIPIENTS + 1)],
         )
         payload = json.dumps(Reply("Message de l'équipe").to_json())
-        await outbox.enqueue_many(
-            db,
-            [(i, "crashy", payload) for i in range(1, RECIPIENTS + 1)],
-            kind="broadcast",
-            now=SystemClock().now(),
+        ids = json.dumps(list(range(1, RECIPIENTS + 1)))
+        await outbox.enqueue_batches(
+            db, [outbox.Batch("crashy", payload, ids)], kind="broadcast", now=SystemClock().now()
         )
     await db.close()
 

@@ -109,12 +109,13 @@ async def _queue(
             payload = json.dumps(Reply(text).to_json())
             marks = ",".join("?" * len(person_ids))
             backends = await db.fetchall(
-                f"SELECT person_id, backend FROM identities WHERE person_id IN ({marks})",
+                f"SELECT backend, json_group_array(person_id) FROM identities"
+                f" WHERE person_id IN ({marks}) GROUP BY backend",
                 person_ids,
             )
-            await outbox.enqueue_many(
+            await outbox.enqueue_batches(
                 db,
-                [(r["person_id"], r["backend"], payload) for r in backends],
+                [outbox.Batch(r[0], payload, r[1]) for r in backends],
                 kind="bulk",
                 now=now,
             )
