@@ -32,6 +32,11 @@ class RateLimit:
     group_per_minute: int | None = None
     group_prefix: str | None = None
 
+    @property
+    def paced(self) -> float:
+        """Messages per second the outbox actually sends: the rate less the margin."""
+        return self.per_second * (1.0 - PACING_MARGIN)
+
     def is_group(self, chat: str) -> bool:
         return self.group_prefix is not None and chat.startswith(self.group_prefix)
 

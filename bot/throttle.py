@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import deque
 from math import inf
 
-from bot.limits import LATE_CREDIT, PACING_MARGIN, STALL, RateLimit
+from bot.limits import LATE_CREDIT, STALL, RateLimit
 
 _PRUNE_ABOVE = 10_000
 
@@ -34,7 +34,7 @@ _PRUNE_ABOVE = 10_000
 class Throttle:
     def __init__(self, rate: RateLimit, start: float = 0.0) -> None:
         self.rate = rate
-        self._spacing = 1.0 / (rate.per_second * (1.0 - PACING_MARGIN))
+        self._spacing = 1.0 / rate.paced
         self._next_any = start
         self._last_take = -inf
         self._next_chat: dict[str, float] = {}

@@ -183,7 +183,7 @@ def _delivery_estimate(ctx: Context, per_backend: dict[str, int]) -> timedelta:
     for name, count in per_backend.items():
         rate = for_backend(name, ctx.config.limits)
         if rate is not None:
-            seconds = max(seconds, count / rate.per_second)
+            seconds = max(seconds, count / rate.paced)
     return timedelta(seconds=seconds)
 
 
