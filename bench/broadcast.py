@@ -34,7 +34,6 @@ import argparse
 import asyncio
 import json
 import random
-import resource
 import sys
 import tempfile
 import time
@@ -49,6 +48,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.child_server import child_server, serve, start_polling
+from bench.memory import current_mb, peak_mb
 from bot import demo
 from bot.app import App, settle_heap
 from bot.clock import SystemClock, to_iso
@@ -115,19 +115,6 @@ class PacedServer(FakeTelegram):
 
 
 # -- the bot, in the parent process -------------------------------------------------------
-def rss_mib() -> float:
-    """The process's resident memory now, from /proc (Linux)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 async def _persons(app: App, count: int) -> None:
     """``count`` persons with a private Telegram chat each, as after their /start."""
     stamp = to_iso(SystemClock().now())
@@ -227,12 +214,12 @@ class Watch:
         while True:
             for _ in range(int(PROGRESS_SECONDS)):
                 await asyncio.sleep(1)
-                self.peak_during = max(self.peak_during, rss_mib())
+                self.peak_during = max(self.peak_during, current_mb())
             status, now = await self.status(), time.monotonic()
             print(
                 f"  … {status['accepted']:,}/{self.total:,} delivered,"
                 f" {(status['accepted'] - last) / (now - last_at):5.1f} msg/s lately,"
-                f" {status['too_many']} × 429, RSS {rss_mib():.0f} MiB",
+                f" {status['too_many']} × 429, RSS {current_mb():.0f} MiB",
                 flush=True,
             )
             last, last_at = status["accepted"], now
@@ -253,7 +240,7 @@ async def run(recipients: int, rate: float) -> dict[str, Any]:
             settle_heap()  # as ``guichet run`` does once started
             async with aiohttp.ClientSession() as session:
                 watch = Watch(session, base_url.removesuffix("/bot") + "/control", rows)
-                rss_before = rss_mib()
+                rss_before = current_mb()
                 watching = asyncio.create_task(watch.run())
                 drain_s = await _deliver(app, broadcast_id)
                 watching.cancel()
@@ -282,9 +269,9 @@ async def run(recipients: int, rate: float) -> dict[str, Any]:
         "missing": recipients - status["chats"],
         "doubled": status["doubled"],
         "outbox_sent": counts.get("sent", 0),
-        "peak_rss_mib": peak_rss_mib(),
+        "peak_rss_mib": peak_mb(),
         "rss_before_delivery_mib": rss_before,
-        "rss_peak_during_delivery_mib": max(watch.peak_during, rss_mib()),
+        "rss_peak_during_delivery_mib": max(watch.peak_during, current_mb()),
     }
 
 
