@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from bot.app import App
 from bot.backends.telegram import TelegramBackend
-from bot.config import TelegramConfig
-from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.fake_telegram import FakeTelegram
+from tests.telegram_support import launch
 
 
 async def serve(server: FakeTelegram) -> None:
@@ -72,12 +72,4 @@ class Polling:
 
 
 def start_polling(app: App, base_url: str) -> Polling:
-    backend = TelegramBackend(
-        TelegramConfig(token=TOKEN, base_url=base_url),
-        app.services,
-        app.router.commands,
-        poll_timeout=10,
-    )
-    app.add_backend(backend)
-    stop = asyncio.Event()
-    return Polling(backend, stop, asyncio.create_task(backend.run(app.handle, stop)))
+    return Polling(*launch(app, base_url))

@@ -44,17 +44,24 @@ class Running:
         await asyncio.wait_for(self.task, 10)
 
 
-async def start(app: App, fake: FakeTelegram, token: str = TOKEN) -> Running:
+def launch(
+    app: App, base_url: str, token: str = TOKEN
+) -> tuple[TelegramBackend, asyncio.Event, asyncio.Task[None]]:
+    """Guichet's Telegram backend polling ``base_url`` for ``app``; set the event to stop."""
     backend = TelegramBackend(
-        TelegramConfig(token=token, base_url=fake.base_url),
+        TelegramConfig(token=token, base_url=base_url),
         app.services,
         app.router.commands,
         poll_timeout=10,
     )
     app.add_backend(backend)
     stop = asyncio.Event()
-    task = asyncio.create_task(backend.run(app.handle, stop))
+    return backend, stop, asyncio.create_task(backend.run(app.handle, stop))
+
+
+async def start(app: App, fake: FakeTelegram, token: str = TOKEN) -> Running:
     seen = len(fake.polls)
+    backend, stop, task = launch(app, fake.base_url, token)
     await fake.wait_for(lambda: len(fake.polls) > seen)
     return Running(app, backend, fake, stop, task)
 
