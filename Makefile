@@ -46,6 +46,7 @@ demo: $(STAMP) locales
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers storage tests bench scripts
 	$(BIN)/ruff format --check bot handlers storage tests bench scripts
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

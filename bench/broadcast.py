@@ -49,12 +49,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.child_server import child_server, serve, start_polling
 from bench.memory import current_mb, peak_mb
-from bot import demo
 from bot.app import App, settle_heap
-from bot.clock import SystemClock, to_iso
-from bot.config import Config, Limits
-from bot.fanout import fan_out
-from bot.limits import telegram
+from bot.core.clock import SystemClock, to_iso
+from bot.core.config import Config, Limits
+from bot.core.limits import telegram
+from bot.delivery.fanout import fan_out
+from bot.demo import seed as demo
 from handlers.broadcast import render_for
 from storage import audiences, broadcasts, consultations
 from storage.audiences import Audience

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot.app import App
-from bot.backends.telegram import TelegramBackend
+from bot.backends.telegram.backend import TelegramBackend
 from tests.fake_telegram import FakeTelegram
 from tests.telegram_support import launch
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import demo
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.clock import SystemClock
-from bot.config import Config, Limits
+from bot.core.clock import SystemClock
+from bot.core.config import Config, Limits
+from bot.demo import seed as demo
 
 BROWSING = ["/aide", "/help", "/calendrier", "/profil", "/calendar", "bonjour", "/inconnu"]
 ONBOARDING = ["/start", "1", "st julien 24", "1", "1", "1"]

@@ -48,9 +48,9 @@ async def measure(path: Path, events: int, people: int) -> dict[str, float]:
     from bench.dispatch import script
     from bot.app import App
     from bot.backends.memory import MemoryBackend
-    from bot.clock import FrozenClock
-    from bot.config import Config, Limits
-    from bot.fanout import fan_out
+    from bot.core.clock import FrozenClock
+    from bot.core.config import Config, Limits
+    from bot.delivery.fanout import fan_out
     from handlers.broadcast import render_for
     from storage import audiences, consultations
     from storage.audiences import Audience

@@ -6,7 +6,7 @@ Builds the synthetic database of ``bench/synthetic.py`` (the ~35,000 communes
 of the reference data, ``--persons`` persons with memberships, contributions,
 votes and supports), then, for each reminded phase (needs, vote, support),
 sets the clock to the instant its 7-day reminder falls due and times
-``bot.notices.remind`` — what the scheduler's reminder job calls: claim the
+``bot.delivery.notices.remind`` — what the scheduler's reminder job calls: claim the
 notice, select those with something left to do, render once per language
 and queue one outbox row each, in one transaction. The needs reminder is the
 largest audience (every approved member who has not described a need yet).
@@ -36,11 +36,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synthetic import build
-from bot import notices
 from bot.app import App
-from bot.clock import FrozenClock, to_iso
-from bot.config import Config
-from bot.workdays import SendWindow
+from bot.core.clock import FrozenClock, to_iso
+from bot.core.config import Config
+from bot.delivery import notices
+from bot.delivery.workdays import SendWindow
 from storage import consultations
 
 KINDS = ("needs", "vote", "support")

@@ -36,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 async def once(path: Path) -> dict[str, float]:
     """In the child: import, create the App and seed; the times."""
     started = time.perf_counter()
-    from bot import demo
     from bot.app import App
-    from bot.config import Config
+    from bot.core.config import Config
+    from bot.demo import seed as demo
 
     imported = time.perf_counter()
     app = await App.create(Config(db_path=str(path)))

@@ -28,11 +28,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synthetic import add_consultation
-from bot import exports
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock
-from bot.config import Config, Limits
+from bot.core.clock import FrozenClock
+from bot.core.config import Config, Limits
+from bot.render import exports
 from handlers.export import XLSX_CHAT_ROWS
 from storage.refdata import ensure_loaded
 

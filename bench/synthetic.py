@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import demo
-from bot.clock import to_iso
+from bot.core.clock import to_iso
+from bot.demo import seed as demo
 from storage import consultations
 from storage.consultations import PhaseKind
 from storage.db import Database

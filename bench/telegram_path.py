@@ -49,11 +49,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram import Update
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-import bot.backends.telegram as telegram_backend
+import bot.backends.telegram.backend as telegram_backend
 from bench.child_server import child_server, serve, start_polling
-from bot import demo
 from bot.app import App
-from bot.config import Config
+from bot.core.config import Config
+from bot.demo import seed as demo
 from tests.fake_telegram import TOKEN, FakeTelegram, TgUser
 
 TEXTS = ("/aide", "/calendrier", "/profil", "/aide")

@@ -6,13 +6,13 @@ import gc
 from dataclasses import dataclass, field
 
 from bot.backends.base import Backend
-from bot.clock import Clock, SystemClock
-from bot.config import Config
-from bot.context import Services
-from bot.i18n import Translations
-from bot.messages import Incoming, Reply
-from bot.outbox import Sender
-from bot.router import Router
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import Config
+from bot.core.context import Services
+from bot.core.i18n import Translations
+from bot.core.messages import Incoming, Reply
+from bot.core.router import Router
+from bot.delivery.outbox import Sender
 from handlers import register_all
 from storage import events, refdata
 from storage.db import Database

@@ -1,11 +1,11 @@
-"""Conversation flows, written once for every backend against ``bot.context.Context``."""
+"""Conversation flows, written once for every backend against ``bot.core.context.Context``."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.router import Router
+    from bot.core.router import Router
 
 
 def register_all(router: Router) -> None:

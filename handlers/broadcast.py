@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.context import Context, Recipient, Refused
-from bot.fanout import Render, fan_out
-from bot.i18n import N_, Translator
-from bot.limits import for_backend
-from bot.messages import Choice, Reply
-from bot.router import Router
-from bot.workdays import SendWindow
+from bot.core.context import Context, Recipient, Refused
+from bot.core.i18n import N_, Translator
+from bot.core.limits import for_backend
+from bot.core.messages import Choice, Reply
+from bot.core.router import Router
+from bot.delivery.fanout import Render, fan_out
+from bot.delivery.workdays import SendWindow
 from handlers.common import require_consultation, stale_button
 from handlers.phases import require_staff
 from storage import audiences, broadcasts, proposals

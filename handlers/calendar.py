@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.i18n import N_
-from bot.router import Router
-from handlers.common import phase_label, phase_span, require_consultation
+from bot.core.calendar_text import phase_label, phase_span
+from bot.core.context import Context
+from bot.core.i18n import N_
+from bot.core.router import Router
+from handlers.common import require_consultation
 
 
 def register(router: Router) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.i18n import N_
-from bot.router import Router
+from bot.core.context import Context
+from bot.core.i18n import N_
+from bot.core.router import Router
 
 
 def register(router: Router) -> None:

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from bot.context import Context, Refused
-from bot.i18n import N_, Translator
+from bot.core.calendar_text import phase_label, phase_span
+from bot.core.context import Context, Refused
+from bot.core.i18n import N_, Translator
 from storage.collectivites import Collectivite
-from storage.consultations import Consultation, Phase
+from storage.consultations import Consultation
 
-PHASE_LABELS = {
-    "needs": N_("collection of needs"),
-    "vote": N_("vote on the proposals"),
-    "support": N_("declaration of support"),
-    "selection": N_("selection of the projects"),
-}
 ROLE_LABELS = {
     "elu": N_("elected official"),
     "agent": N_("agent"),
@@ -24,22 +17,6 @@ STATUS_LABELS = {
     "approved": N_("approved"),
     "rejected": N_("not approved"),
 }
-
-
-def phase_label(t: Translator, kind: str) -> str:
-    return t._(PHASE_LABELS[kind])
-
-
-def last_day(phase: Phase) -> datetime | None:
-    """Phases close at midnight; people think of the day before as the last one."""
-    return None if phase.closes_at is None else phase.closes_at - timedelta(seconds=1)
-
-
-def phase_span(t: Translator, phase: Phase) -> str:
-    end = last_day(phase)
-    if end is None:
-        return t._("from {start}", start=t.date(phase.opens_at))
-    return t._("from {start} to {end}", start=t.date(phase.opens_at), end=t.date(end))
 
 
 def place(t: Translator, collectivite: Collectivite) -> str:

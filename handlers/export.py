@@ -1,6 +1,6 @@
 """``/export``: the consultation's data as files, sent in the chat to the staff.
 
-The same tables as ``guichet export`` on the command line (``bot.exports``).
+The same tables as ``guichet export`` on the command line (``bot.render.exports``).
 The audit log, which names staff members, goes only to administrators, as
 ``/journal`` does. Each export is itself written to the audit log: data
 leaving the service is a staff action the committee may ask about.
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 
-from bot import exports
-from bot.context import Context, Refused
-from bot.i18n import N_
-from bot.messages import Choice, Reply
-from bot.router import Router
+from bot.core.context import Context, Refused
+from bot.core.i18n import N_
+from bot.core.messages import Choice, Reply
+from bot.core.router import Router
+from bot.render import exports
 from handlers.common import require_consultation, stale_button
 from handlers.stats import require_staff
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.i18n import N_
-from bot.router import Command, Router
-from handlers.common import phase_label
+from bot.core.calendar_text import phase_label
+from bot.core.context import Context
+from bot.core.i18n import N_
+from bot.core.router import Command, Router
 from storage import memberships
 
 

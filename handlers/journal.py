@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 
-from bot.context import Context, Refused
-from bot.i18n import N_
-from bot.messages import Choice
-from bot.router import Router
+from bot.core.context import Context, Refused
+from bot.core.i18n import N_
+from bot.core.messages import Choice
+from bot.core.router import Router
 from handlers.common import quote, stale_button
 from storage import audit
 

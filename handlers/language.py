@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.i18n import LOCALES, N_
-from bot.messages import Choice
-from bot.router import Router
+from bot.core.context import Context
+from bot.core.i18n import LOCALES, N_
+from bot.core.messages import Choice
+from bot.core.router import Router
 from storage import persons
 
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}

@@ -6,11 +6,11 @@ nothing, and tells the person through the outbox in their own language.
 
 from __future__ import annotations
 
-from bot import evidence
-from bot.context import Context, Refused
-from bot.i18n import N_
-from bot.messages import Choice, Reply
-from bot.router import Router
+from bot.core import evidence
+from bot.core.context import Context, Refused
+from bot.core.i18n import N_
+from bot.core.messages import Choice, Reply
+from bot.core.router import Router
 from handlers.common import ROLE_LABELS, stale_button
 from handlers.review import show_contribution_queue
 from storage import collectivites, contributions, memberships, persons

@@ -7,11 +7,11 @@ interrupted on the phone finds the flow where they left it.
 
 from __future__ import annotations
 
-from bot import evidence
-from bot.context import Context
-from bot.i18n import LOCALES, N_
-from bot.messages import Choice, Reply
-from bot.router import Router
+from bot.core import evidence
+from bot.core.context import Context
+from bot.core.i18n import LOCALES, N_
+from bot.core.messages import Choice, Reply
+from bot.core.router import Router
 from handlers.common import ROLE_LABELS, STATUS_LABELS, place, stale_button
 from handlers.language import language_choices, set_language
 from storage import collectivites, memberships, persons

@@ -7,10 +7,10 @@ deputy promised. Agents see them too, with a word on who may change them.
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.i18n import N_
-from bot.messages import Choice
-from bot.router import Router
+from bot.core.context import Context
+from bot.core.i18n import N_
+from bot.core.messages import Choice
+from bot.core.router import Router
 from handlers.common import require_consultation
 from handlers.proposal_common import LEVEL_LABELS, button, cap, heading, require_member
 from handlers.support import SETTING, may_commit

@@ -8,15 +8,16 @@ prove nothing: every action re-checks the staff role and the calendar.
 
 from __future__ import annotations
 
-from bot import notices
-from bot.clock import to_iso
-from bot.context import Context, Refused
-from bot.i18n import N_
-from bot.messages import Choice
-from bot.phase_dates import parse_dates
-from bot.router import Router
-from bot.workdays import SendWindow
-from handlers.common import phase_label, phase_span, require_consultation, stale_button
+from bot.core.calendar_text import phase_label, phase_span
+from bot.core.clock import to_iso
+from bot.core.context import Context, Refused
+from bot.core.i18n import N_
+from bot.core.messages import Choice
+from bot.core.phase_dates import parse_dates
+from bot.core.router import Router
+from bot.delivery import notices
+from bot.delivery.workdays import SendWindow
+from handlers.common import require_consultation, stale_button
 from storage import audiences, reminders
 from storage import phases as calendar
 from storage.audiences import Audience

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 
-from bot.context import Context
-from bot.i18n import N_
-from bot.messages import Choice, File
-from bot.router import Router
+from bot.core.context import Context
+from bot.core.i18n import N_
+from bot.core.messages import Choice, File
+from bot.core.router import Router
 from handlers.common import stale_button
 from storage import personal_data
 

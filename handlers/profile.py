@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.i18n import N_
-from bot.messages import Choice
-from bot.router import Router
+from bot.core.context import Context
+from bot.core.i18n import N_
+from bot.core.messages import Choice
+from bot.core.router import Router
 from handlers.common import ROLE_LABELS, STATUS_LABELS, stale_button
 from handlers.language import LANGUAGE_NAMES
 from handlers.onboarding import ask_search

@@ -6,11 +6,11 @@ for the proposals staff write themselves or need to correct afterwards.
 
 from __future__ import annotations
 
-from bot.context import Context, Refused
-from bot.i18n import N_
-from bot.messages import Choice
-from bot.router import Router
-from handlers import themes
+from bot.core import themes
+from bot.core.context import Context, Refused
+from bot.core.i18n import N_
+from bot.core.messages import Choice
+from bot.core.router import Router
 from handlers.common import require_consultation, stale_button
 from handlers.review import (
     MAX_SUMMARY,

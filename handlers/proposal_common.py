@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.context import Context, Recipient, Refused
-from bot.i18n import N_, Translator
+from bot.core.context import Context, Recipient, Refused
+from bot.core.i18n import N_, Translator
 from handlers.common import quote, stale_button
 from storage import memberships, proposals
 from storage.consultations import Consultation

@@ -9,11 +9,12 @@ be accepted now; the actions still check everything again when pressed.
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.i18n import N_
-from bot.messages import Choice
-from bot.router import Router
-from handlers import selection, support, themes, vote
+from bot.core import themes
+from bot.core.context import Context
+from bot.core.i18n import N_
+from bot.core.messages import Choice
+from bot.core.router import Router
+from handlers import selection, support, vote
 from handlers.common import require_consultation, stale_button
 from handlers.proposal_common import (
     PAGE,

@@ -10,11 +10,11 @@ from datetime import time
 
 from babel.dates import format_time
 
-from bot.context import Context
-from bot.i18n import N_
-from bot.messages import Choice
-from bot.router import Router
-from bot.workdays import SendWindow
+from bot.core.context import Context
+from bot.core.i18n import N_
+from bot.core.messages import Choice
+from bot.core.router import Router
+from bot.delivery.workdays import SendWindow
 from handlers.common import stale_button
 from storage import persons, reminders
 

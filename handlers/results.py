@@ -12,8 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import partial
 
-from bot.context import Context, Recipient
-from bot.messages import Reply
+from bot.core.context import Context, Recipient
+from bot.core.messages import Reply
 from handlers.proposal_common import RESULT_LABELS, consultation_title, heading
 from storage import proposals, supports, votes
 from storage.consultations import Consultation

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from bot.context import Context, Recipient, Refused
-from bot.i18n import N_
-from bot.messages import Choice, Reply
-from bot.router import Router
-from handlers import themes
+from bot.core import themes
+from bot.core.context import Context, Recipient, Refused
+from bot.core.i18n import N_
+from bot.core.messages import Choice, Reply
+from bot.core.router import Router
 from handlers.common import quote, require_consultation, stale_button
 from storage import collectivites, contributions, proposals
 from storage.contributions import Contribution

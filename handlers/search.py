@@ -8,10 +8,10 @@ simply typing again, and a typed number still picks from the list shown.
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.i18n import N_
-from bot.messages import Choice
-from bot.router import Router
+from bot.core.context import Context
+from bot.core.i18n import N_
+from bot.core.messages import Choice
+from bot.core.router import Router
 from handlers.common import require_consultation
 from handlers.proposal_common import PAGE, button, counts, heading, parse_number, supports_begun
 from handlers.proposals import show_detail

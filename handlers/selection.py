@@ -10,10 +10,10 @@ unseen.
 
 from __future__ import annotations
 
-from bot.context import Context, Refused
-from bot.i18n import N_
-from bot.messages import Choice
-from bot.router import Router
+from bot.core.context import Context, Refused
+from bot.core.i18n import N_
+from bot.core.messages import Choice
+from bot.core.router import Router
 from handlers import results
 from handlers.common import require_phase, stale_button
 from handlers.proposal_common import (

@@ -6,24 +6,16 @@ add``), since nobody in the chat can vouch for them yet.
 
 from __future__ import annotations
 
-import re
-
-from bot.context import Context, Refused
-from bot.i18n import N_
-from bot.messages import Choice, Reply
-from bot.router import Router
+from bot.core.context import Context, Refused
+from bot.core.i18n import N_
+from bot.core.identities import valid_identity
+from bot.core.messages import Choice, Reply
+from bot.core.router import Router
 from handlers.common import stale_button
 from storage import persons
 
-IDENTITY = re.compile(
-    r"^(telegram:\d{1,20}|matrix:@[^:\s]{1,255}:[^\s]{1,255}|(console|memory):[^\s:]{1,64})$"
-)
 ADD = ("ajouter", "add")
 REMOVE = ("retirer", "remove")
-
-
-def valid_identity(raw: str) -> bool:
-    return bool(IDENTITY.match(raw))
 
 
 async def _list(ctx: Context) -> None:

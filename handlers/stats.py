@@ -6,7 +6,7 @@ a phone screen is never a wall of numbers. Every choice re-checks the staff
 role on the server: a button is only a shortcut and proves nothing.
 
 Figures come from ``storage.stats`` (aggregate SQL, fast on a national
-database); charts are rendered by ``bot.charts`` in a worker thread once the
+database); charts are rendered by ``bot.render.charts`` in a worker thread once the
 event is committed, so neither the event loop nor the database waits while
 matplotlib draws.
 """
@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot import charts
-from bot.context import Context, Refused
-from bot.i18n import N_
-from bot.messages import Choice
-from bot.router import Router
-from handlers import themes
-from handlers.common import phase_label, quote, require_consultation
+from bot.core import themes
+from bot.core.calendar_text import phase_label
+from bot.core.context import Context, Refused
+from bot.core.i18n import N_
+from bot.core.messages import Choice
+from bot.core.router import Router
+from bot.render import charts
+from handlers.common import quote, require_consultation
 from storage import stats
 from storage.consultations import Consultation, Phase
 

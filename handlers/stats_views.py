@@ -11,10 +11,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from bot import charts
-from bot.context import Context
-from bot.messages import Choice, Image, Reply
-from bot.router import Router
+from bot.core.context import Context
+from bot.core.messages import Choice, Image, Reply
+from bot.core.router import Router
+from bot.render import charts
 from handlers.common import require_consultation, stale_button
 from handlers.stats import PAGE, phase_window, proposal_line, require_staff, trend_phase
 from storage import stats

@@ -10,9 +10,9 @@ support per collectivité and proposal.
 
 from __future__ import annotations
 
-from bot.context import Context, Refused
-from bot.messages import Choice
-from bot.router import Router
+from bot.core.context import Context, Refused
+from bot.core.messages import Choice
+from bot.core.router import Router
 from handlers.common import place, require_phase, stale_button
 from handlers.proposal_common import (
     CODE_OF_LEVEL,

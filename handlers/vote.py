@@ -8,10 +8,10 @@ nothing; the cap and the vote are written together (``storage.votes.cast``).
 
 from __future__ import annotations
 
-from bot.context import Context, Refused
-from bot.i18n import N_
-from bot.messages import Choice
-from bot.router import Router
+from bot.core.context import Context, Refused
+from bot.core.i18n import N_
+from bot.core.messages import Choice
+from bot.core.router import Router
 from handlers.common import require_consultation, require_phase
 from handlers.proposal_common import (
     button,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.clock import from_iso, to_iso
 from storage.db import Database
+from storage.instants import from_iso, to_iso
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.clock import from_iso, to_iso
 from storage.audiences import Audience
 from storage.db import Database
+from storage.instants import from_iso, to_iso
 
 
 @dataclass(frozen=True)

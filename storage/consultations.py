@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from bot.clock import from_iso, to_iso
 from storage.db import Database
+from storage.instants import from_iso, to_iso
 
 PhaseKind = Literal["needs", "vote", "support", "selection"]
 PHASE_KINDS: tuple[PhaseKind, ...] = ("needs", "vote", "support", "selection")

@@ -13,8 +13,8 @@ from typing import Literal
 
 import aiosqlite
 
-from bot.clock import from_iso, to_iso
 from storage.db import Database
+from storage.instants import from_iso, to_iso
 
 Status = Literal["submitted", "rerouted", "grouped", "rejected", "withdrawn"]
 

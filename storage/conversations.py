@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.clock import to_iso
 from storage.db import Database
+from storage.instants import to_iso
 
 
 @dataclass

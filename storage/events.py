@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timedelta
 
-from bot.clock import to_iso
 from storage.db import Database
+from storage.instants import to_iso
 
 
 def claim_sync(conn: sqlite3.Connection, event_id: str, stamp: str) -> bool:

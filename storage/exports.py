@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from bot.clock import from_iso
 from storage.db import Database
+from storage.instants import from_iso
 
 Row = tuple[Any, ...]
 

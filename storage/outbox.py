@@ -13,11 +13,10 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-from bot.clock import to_iso
-from bot.messages import Reply
 from storage.db import Database
+from storage.instants import to_iso
 
 PERSONAL = 0
 """Priority of a notice about the person's own business (approval, review)."""
@@ -29,6 +28,12 @@ _TARGET_BACKEND = (
 )
 
 
+class Payload(Protocol):
+    """What the outbox stores of a message: its JSON form (``bot.core.messages.Reply``)."""
+
+    def to_json(self) -> dict[str, object]: ...
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A row this process now owns until its lease ends, with where it goes."""
@@ -36,7 +41,8 @@ class Claimed:
     id: int
     person_id: int
     kind: str
-    reply: Reply
+    payload: dict[str, object]
+    """The message as ``Reply.to_json`` wrote it; delivery turns it back into a reply."""
     attempts: int
     identity: str
     address: str
@@ -60,7 +66,7 @@ async def enqueue(
     db: Database,
     person_id: int,
     kind: str,
-    reply: Reply,
+    reply: Payload,
     now: datetime,
     not_before: datetime | None = None,
 ) -> int:
@@ -163,7 +169,7 @@ def _claim(
                     id=int(r["id"]),
                     person_id=int(r["person_id"]),
                     kind=str(r["kind"]),
-                    reply=Reply.from_json(json.loads(r["payload"])),
+                    payload=json.loads(r["payload"]),
                     attempts=int(r["attempts"]),
                     identity=str(r["identity"]),
                     address=str(r["address"]),

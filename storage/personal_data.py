@@ -12,8 +12,8 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from bot.clock import to_iso
 from storage.db import Database
+from storage.instants import to_iso
 
 ERASED_TEXT = "—"
 

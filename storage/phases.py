@@ -12,9 +12,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
-from bot.clock import to_iso
 from storage.consultations import Consultation, Phase
 from storage.db import Database
+from storage.instants import to_iso
 
 Problem = Literal[
     "order",

@@ -9,8 +9,8 @@ from typing import Literal
 
 import aiosqlite
 
-from bot.clock import to_iso
 from storage.db import Database
+from storage.instants import to_iso
 
 Status = Literal["open", "selected", "not_selected"]
 # The tokenizer folds accents and case itself; only words reach it, never operators.

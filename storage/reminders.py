@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from bot.clock import from_iso, to_iso
 from storage.db import Database
+from storage.instants import from_iso, to_iso
 
 NoticeKind = Literal["announce", "reminder"]
 Outcome = Literal["sent", "skipped"]

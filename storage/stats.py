@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from bot.clock import PARIS, to_iso
 from storage.db import Database
+from storage.instants import PARIS, to_iso
 
 SMALL = 1_000
 MEDIUM = 3_500

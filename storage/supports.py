@@ -17,8 +17,8 @@ from typing import Literal
 
 import aiosqlite
 
-from bot.clock import from_iso, to_iso
 from storage.db import Database
+from storage.instants import from_iso, to_iso
 
 Level = Literal["soutien", "co_construction"]
 LEVELS: tuple[Level, ...] = ("soutien", "co_construction")

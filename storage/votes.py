@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
-from bot.clock import to_iso
 from storage import proposals
 from storage.db import Database
+from storage.instants import to_iso
 from storage.proposals import Proposal
 
 CastResult = Literal["cast", "already", "full"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock, to_iso
+from bot.core.clock import FrozenClock, to_iso
 from storage import consultations, persons
 from storage.consultations import Phase
 from tests.conftest import onboard

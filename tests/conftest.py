@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import demo
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.clock import PARIS, FrozenClock
-from bot.config import Config
-from bot.messages import Reply
+from bot.core.clock import PARIS, FrozenClock
+from bot.core.config import Config
+from bot.core.messages import Reply
+from bot.demo import seed as demo
 from storage import refdata
 from storage.db import Database
 from tests import stats_support
@@ -119,7 +119,7 @@ def run_demo(tmp_path: Path, lines: list[str], *args: str, db: Path | None = Non
 
     Fails on a non-zero exit or a traceback, as a person trying it would see one.
     """
-    command = [sys.executable, "-m", "bot.cli", "demo", *args]
+    command = [sys.executable, "-m", "bot.ops.cli", "demo", *args]
     if db is not None:
         command += ["--db", str(db)]
     result = subprocess.run(

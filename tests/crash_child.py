@@ -17,9 +17,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import App
-from bot.clock import SystemClock
-from bot.config import Config
-from bot.messages import Reply
+from bot.core.clock import SystemClock
+from bot.core.config import Config
+from bot.core.messages import Reply
 
 
 class AheadClock(SystemClock):

@@ -31,7 +31,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-from bot.limits import RateLimit
+from bot.core.limits import RateLimit
 
 TOKEN = "4242:guichet-test-token"
 BOT_USER: dict[str, Any] = {

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.clock import PARIS, to_iso
+from bot.core.clock import PARIS, to_iso
 from storage.db import Database
 
 PEOPLE = {  # key → (display name, [(collectivité, role, status, decided)])

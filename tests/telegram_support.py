@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import App
-from bot.backends.telegram import TelegramBackend
-from bot.backends.telegram_render import CALLBACK_DATA_LIMIT
-from bot.config import TelegramConfig
+from bot.backends.telegram.backend import TelegramBackend
+from bot.backends.telegram.render import CALLBACK_DATA_LIMIT
+from bot.core.config import TelegramConfig
 from tests.fake_telegram import TOKEN, FakeTelegram, TgUser
 
 MARIE = TgUser(1001, "Marie", "Dupont", "fr")

@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from bot import notices, ops
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.clock import PARIS, FrozenClock, to_iso
-from bot.config import load
-from bot.workdays import SendWindow
+from bot.core.clock import PARIS, FrozenClock, to_iso
+from bot.core.config import load
+from bot.delivery import notices
+from bot.delivery.workdays import SendWindow
+from bot.ops import maintenance as ops
 from storage import consultations, supports
 from tests.calendar_support import add_proposal, member, rows
 from tests.conftest import text

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from bot.backends.base import Blocked, DeliveryError
 from bot.backends.memory import MemoryBackend
-from bot.clock import PARIS, to_iso
-from bot.messages import Reply
+from bot.core.clock import PARIS, to_iso
+from bot.core.messages import Reply
 from storage import audiences, broadcasts, consultations
 from storage.audiences import Audience, AudienceKind
 from tests.calendar_support import add_proposal, add_support, clock_of, member, rows, staff

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bot.cli import main
+from bot.ops.cli import main
 from tests.conftest import run_demo
 
 

@@ -12,9 +12,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bot.clock import SystemClock
-from bot.limits import OUTBOX_IN_FLIGHT, OUTBOX_LEASE
-from bot.messages import Reply
+from bot.core.clock import SystemClock
+from bot.core.limits import OUTBOX_IN_FLIGHT, OUTBOX_LEASE
+from bot.core.messages import Reply
 from storage import outbox
 from storage.db import Database
 

@@ -14,9 +14,9 @@ import openpyxl
 import pytest
 
 from bot.backends.memory import MemoryBackend
-from bot.cli import main
-from bot.clock import PARIS
-from bot.messages import File, Reply
+from bot.core.clock import PARIS
+from bot.core.messages import File, Reply
+from bot.ops.cli import main
 from handlers import export
 from storage.db import Database
 from tests import stats_support

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.clock import FrozenClock, to_iso
-from bot.context import Recipient
-from bot.fanout import fan_out
-from bot.messages import Reply
+from bot.core.clock import FrozenClock, to_iso
+from bot.core.context import Recipient
+from bot.core.messages import Reply
+from bot.delivery.fanout import fan_out
 from storage import audiences, outbox
 from storage.audiences import Audience, Targets
 from tests.conftest import make_app

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from tests.conftest import make_app, onboard, text
 
 HOSTILE = [

@@ -8,9 +8,9 @@ import socket
 
 import aiohttp
 
-from bot import health
 from bot.backends.memory import MemoryBackend
-from bot.logs import JsonFormatter
+from bot.ops import health
+from bot.ops.logs import JsonFormatter
 from tests.conftest import onboard
 
 
@@ -48,7 +48,7 @@ async def test_health_and_metrics(chat: MemoryBackend) -> None:
 
 def test_json_log_lines_carry_no_more_than_the_message() -> None:
     record = logging.LogRecord(
-        "bot.router", logging.ERROR, __file__, 1, "handler failed on %s", ("telegram",), None
+        "bot.core.router", logging.ERROR, __file__, 1, "handler failed on %s", ("telegram",), None
     )
     line = json.loads(JsonFormatter().format(record))
     assert line["level"] == "ERROR" and line["message"] == "handler failed on telegram"

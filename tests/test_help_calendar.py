@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock
-from bot.context import Context
+from bot.core.clock import FrozenClock
+from bot.core.context import Context
 from tests.conftest import make_app, onboard, text
 
 
@@ -46,7 +46,7 @@ async def test_help_follows_the_open_phase(chat: MemoryBackend) -> None:
         "SELECT opens_at FROM phases WHERE kind = 'vote'"
     )
     assert consultation is not None
-    from bot.clock import from_iso
+    from bot.core.clock import from_iso
 
     clock.set(from_iso(consultation["opens_at"]))
     help_text = text(await chat.say("maire", "/aide"))

@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.backends.memory import MemoryBackend
-from bot.i18n import Translations, guess_locale
+from bot.core.i18n import Translations, guess_locale
 from tests.conftest import text
 
 ROOT = Path(__file__).resolve().parent.parent

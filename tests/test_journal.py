@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.backends.memory import MemoryBackend
-from bot.cli import main
+from bot.ops.cli import main
 from storage import audit
 from storage.db import Database
 from tests.conftest import text

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from storage import contributions
 from tests.conftest import make_app, onboard, text
 
@@ -128,7 +128,7 @@ async def test_summary_button_after_the_deadline_changes_nothing(chat: MemoryBac
     closes = await chat.app.services.db.fetchval(
         "SELECT closes_at FROM phases WHERE kind = 'needs'"
     )
-    from bot.clock import from_iso
+    from bot.core.clock import from_iso
 
     clock.set(from_iso(closes))
     assert "C'était possible pendant la phase « collecte" in text(

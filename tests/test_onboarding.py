@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from storage import memberships, persons
 from tests.conftest import make_app, onboard, text
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.backends.memory import MemoryBackend
-from bot.cli import main
-from bot.clock import FrozenClock, to_iso
-from bot.config import ConfigError, load
-from bot.ops import ensure_consultation
+from bot.core.clock import FrozenClock, to_iso
+from bot.core.config import ConfigError, load
+from bot.ops.cli import main
+from bot.ops.maintenance import ensure_consultation
 from storage import consultations
 from storage.db import Database
 from tests.conftest import make_app, onboard

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.backends.base import Blocked, RetryAfter
 from bot.backends.memory import MemoryBackend
-from bot.context import Context
-from bot.messages import Reply
+from bot.core.context import Context
+from bot.core.messages import Reply
 from storage import outbox, persons
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from bot.app import App
 from bot.backends.base import DeliveryError, RetryAfter
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock, from_iso, to_iso
-from bot.config import Limits
-from bot.limits import (
+from bot.core.clock import FrozenClock, from_iso, to_iso
+from bot.core.config import Limits
+from bot.core.limits import (
     MAX_ATTEMPTS,
     OUTBOX_IN_FLIGHT,
     OUTBOX_LEASE,
@@ -22,9 +22,9 @@ from bot.limits import (
     RateLimit,
     for_backend,
 )
-from bot.messages import Reply
-from bot.outbox import backoff
-from bot.throttle import Throttle
+from bot.core.messages import Reply
+from bot.delivery.outbox import backoff
+from bot.delivery.throttle import Throttle
 from storage import outbox, persons
 from tests.calendar_support import clock_of
 from tests.conftest import make_app

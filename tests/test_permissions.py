@@ -15,7 +15,7 @@ import pytest
 
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from storage import memberships, persons
 from tests.conftest import make_app, text
 

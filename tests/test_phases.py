@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.backends.memory import MemoryBackend
-from bot.cli import main
-from bot.clock import PARIS, FrozenClock, to_iso
-from bot.scheduler import CalendarScheduler
+from bot.core.clock import PARIS, FrozenClock, to_iso
+from bot.delivery.scheduler import CalendarScheduler
+from bot.ops.cli import main
 from tests.calendar_support import clock_of, member, phase, rows, staff
 from tests.conftest import make_app, run_demo, text
 

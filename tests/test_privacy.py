@@ -96,8 +96,8 @@ async def test_erase_button_needs_the_confirmation_step(chat: MemoryBackend) -> 
 async def test_retention_erases_those_silent_for_too_long(chat: MemoryBackend) -> None:
     from datetime import timedelta
 
-    from bot import retention
-    from bot.clock import FrozenClock
+    from bot.core.clock import FrozenClock
+    from bot.delivery import retention
 
     await onboard(chat, "ancien")
     clock = chat.app.services.clock

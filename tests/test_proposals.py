@@ -9,8 +9,8 @@ import pytest
 
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock
-from bot.demo_data import PERSONS, PROPOSALS
+from bot.core.clock import FrozenClock
+from bot.demo.data import PERSONS, PROPOSALS
 from tests.conftest import make_app, onboard, text
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from bot import notices
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.clock import PARIS, FrozenClock, to_iso
-from bot.scheduler import CalendarScheduler
-from bot.workdays import SendWindow, easter, french_holidays, is_working_day
+from bot.core.clock import PARIS, FrozenClock, to_iso
+from bot.delivery import notices
+from bot.delivery.scheduler import CalendarScheduler
+from bot.delivery.workdays import SendWindow, easter, french_holidays, is_working_day
 from storage import consultations
 from storage.consultations import Phase
 from tests.calendar_support import add_proposal, add_support, clock_of, member, names, phase, rows

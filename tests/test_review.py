@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.backends.memory import MemoryBackend
-from bot.cli import main
+from bot.ops.cli import main
 from storage import contributions, persons, proposals
 from tests.conftest import onboard, text
 
@@ -174,8 +174,8 @@ def test_import_reports_every_error_and_loads_nothing(
     import asyncio
     import shutil
 
-    from bot import demo
-    from bot.clock import SystemClock
+    from bot.core.clock import SystemClock
+    from bot.demo import seed as demo
     from storage.db import Database
 
     db_file = tmp_path / "g.db"

@@ -6,9 +6,9 @@ import asyncio
 from pathlib import Path
 
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock
-from bot.context import Context
-from bot.messages import Incoming, Kind, Reply
+from bot.core.clock import FrozenClock
+from bot.core.context import Context
+from bot.core.messages import Incoming, Kind, Reply
 from tests.conftest import make_app, onboard, text
 
 

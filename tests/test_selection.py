@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock, from_iso
+from bot.core.clock import FrozenClock, from_iso
 from storage import persons
 from tests.conftest import make_app, onboard, text
 

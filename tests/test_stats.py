@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.messages import Reply
+from bot.core.messages import Reply
 from handlers import stats_views
 from storage import consultations, persons, stats
 from tests.conftest import text

@@ -11,8 +11,8 @@ import pytest
 
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock, from_iso
-from bot.demo_data import PERSONS
+from bot.core.clock import FrozenClock, from_iso
+from bot.demo.data import PERSONS
 from storage import memberships, persons
 from storage.db import Database
 from tests.conftest import make_app, onboard, text

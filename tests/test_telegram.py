@@ -1,4 +1,4 @@
-"""bot.backends.telegram end to end: the real python-telegram-bot, the real App
+"""bot.backends.telegram.backend end to end: the real python-telegram-bot, the real App
 and SQLite, against the local Bot API server of tests/fake_telegram.py."""
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import aiohttp
 import pytest
 
 from bot.app import App
-from bot.backends.telegram import TelegramBackend
-from bot.backends.telegram_polling import OFFSET_KEY, stored_offset
-from bot.backends.telegram_render import TEXT_LIMIT, utf16_len
-from bot.clock import FrozenClock, to_iso
-from bot.config import ConfigError, TelegramConfig
-from bot.context import Context
-from bot.messages import Choice, File, Image, Reply
+from bot.backends.telegram.backend import TelegramBackend
+from bot.backends.telegram.polling import OFFSET_KEY, stored_offset
+from bot.backends.telegram.render import TEXT_LIMIT, utf16_len
+from bot.core.clock import FrozenClock, to_iso
+from bot.core.config import ConfigError, TelegramConfig
+from bot.core.context import Context
+from bot.core.messages import Choice, File, Image, Reply
 from storage import events, memberships, outbox, persons
 from tests.conftest import NOW, make_app
 from tests.fake_telegram import BOT_USER, TOKEN, FakeTelegram, group_chat

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from bot.app import App
-from bot.backends import telegram_send
-from bot.backends.telegram_render import CALLBACK_DATA_LIMIT, Rendered, render
-from bot.clock import FrozenClock
-from bot.messages import Reply
+from bot.backends.telegram import send as telegram_send
+from bot.backends.telegram.render import CALLBACK_DATA_LIMIT, Rendered, render
+from bot.core.clock import FrozenClock
+from bot.core.messages import Reply
 from storage import persons
 from tests.conftest import make_app
 from tests.fake_telegram import FakeTelegram, TgUser

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.backends.telegram import TelegramBackend
-from bot.clock import SystemClock
-from bot.config import Config, Limits, TelegramConfig
-from bot.limits import RateLimit, telegram
-from bot.messages import Reply
+from bot.backends.telegram.backend import TelegramBackend
+from bot.core.clock import SystemClock
+from bot.core.config import Config, Limits, TelegramConfig
+from bot.core.limits import RateLimit, telegram
+from bot.core.messages import Reply
 from storage import outbox, persons
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.telegram_support import Running, serving, start

@@ -1,11 +1,11 @@
-"""bot.backends.telegram_render: Telegram's limits, checked without a bot."""
+"""bot.backends.telegram.render: Telegram's limits, checked without a bot."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.backends.telegram_render import (
+from bot.backends.telegram.render import (
     CALLBACK_DATA_LIMIT,
     CAPTION_LIMIT,
     TEXT_LIMIT,
@@ -20,7 +20,7 @@ from bot.backends.telegram_render import (
     split_text,
     utf16_len,
 )
-from bot.messages import Choice, File, Image, Reply
+from bot.core.messages import Choice, File, Image, Reply
 
 
 def test_the_limits_are_telegrams() -> None:

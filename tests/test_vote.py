@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import App
 from bot.backends.memory import MemoryBackend
-from bot.clock import FrozenClock, from_iso
+from bot.core.clock import FrozenClock, from_iso
 from storage import memberships, persons
 from storage.db import Database
 from tests.conftest import make_app, onboard, text

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Protocol
 
-from bot.messages import Incoming, Reply
+from bot.core.messages import Incoming, Reply
 
 Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
 

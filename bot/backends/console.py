@@ -19,7 +19,7 @@ from typing import TextIO
 
 from bot.backends.base import Dispatch
 from bot.backends.render import numbered
-from bot.messages import Reply, from_text
+from bot.core.messages import Reply, from_text
 
 
 class ConsoleBackend:

@@ -20,9 +20,9 @@ from typing import Any, Protocol
 import pytest
 
 from bot.app import App
-from bot.backends.matrix import MatrixBackend
-from bot.config import Config, MatrixConfig
-from bot.demo import seed
+from bot.backends.matrix.backend import MatrixBackend
+from bot.core.config import Config, MatrixConfig
+from bot.demo.seed import seed
 from storage.consultations import PhaseKind
 from tests.matrix.matrix_person import Person
 from tests.matrix.synapse_server import Synapse, missing_reason

@@ -1,4 +1,4 @@
-"""bot.evidence, and the staff's queue showing what a Tchap id proves.
+"""bot.core.evidence, and the staff's queue showing what a Tchap id proves.
 
 The router is driven directly with Matrix identities: what is tested is the
 evidence stored with a membership request, not the transport.
@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import evidence
 from bot.app import App
-from bot.config import Config
-from bot.demo import STAFF_IDENTITY, seed
-from bot.i18n import Translations
-from bot.messages import from_text
+from bot.core import evidence
+from bot.core.config import Config
+from bot.core.i18n import Translations
+from bot.core.messages import from_text
+from bot.demo.seed import STAFF_IDENTITY, seed
 from storage import memberships
 
 TCHAP = "@prenom.nom-mairie-exemple.fr:agent.collectivites.tchap.gouv.fr"

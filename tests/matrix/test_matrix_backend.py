@@ -1,4 +1,4 @@
-"""bot.backends.matrix against a real Synapse, with real nio clients as people.
+"""bot.backends.matrix.backend against a real Synapse, with real nio clients as people.
 
 Every test drives the real App (router, handlers, SQLite) so a scenario here
 is what a mayor on Tchap would live through.
@@ -14,11 +14,11 @@ from nio import DownloadResponse, RoomEncryptedFile
 from nio.crypto.attachments import decrypt_attachment
 
 from bot.app import App
-from bot.backends import matrix_session
 from bot.backends.base import Blocked, RetryAfter
-from bot.backends.matrix_ids import localpart_of
-from bot.config import MatrixConfig
-from bot.messages import Choice, File, Reply
+from bot.backends.matrix import session as matrix_session
+from bot.core.config import MatrixConfig
+from bot.core.matrix_ids import localpart_of
+from bot.core.messages import Choice, File, Reply
 from storage import memberships, outbox, persons
 from tests.matrix.conftest import Bots, NewApp, NewPerson
 from tests.matrix.matrix_person import Person

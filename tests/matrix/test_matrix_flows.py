@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from bot.app import App
-from bot.messages import Incoming, Reply
+from bot.core.messages import Incoming, Reply
 from storage import consultations, contributions, outbox, persons
 from tests.matrix.conftest import Bots, NewApp, NewPerson
 from tests.matrix.matrix_person import Person

@@ -1,10 +1,10 @@
-"""bot.backends.matrix_ids: servers, invite policy and what a Tchap id tells the staff."""
+"""bot.core.matrix_ids: servers, invite policy and what a Tchap id tells the staff."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.backends.matrix_ids import (
+from bot.core.matrix_ids import (
     email_domain,
     localpart_of,
     server_allowed,

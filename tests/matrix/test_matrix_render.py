@@ -1,4 +1,4 @@
-"""bot.backends.matrix_render and the backend's pure parts: event shape, limits, errors."""
+"""bot.backends.matrix.render and the backend's pure parts: event shape, limits, errors."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from nio import ErrorResponse
 
 from bot.backends.base import Blocked, DeliveryError, RetryAfter
-from bot.backends.matrix import sync_filter
-from bot.backends.matrix_render import (
+from bot.backends.matrix.backend import sync_filter
+from bot.backends.matrix.render import (
     MAX_TEXT_BYTES,
     attachment,
     contents,
@@ -19,8 +19,8 @@ from bot.backends.matrix_render import (
     strip_reply_fallback,
     text_cost,
 )
-from bot.backends.matrix_send import Unreachable, delivery_error
-from bot.messages import Choice, Image, Reply
+from bot.backends.matrix.send import Unreachable, delivery_error
+from bot.core.messages import Choice, Image, Reply
 
 
 def test_a_reply_is_a_notice_with_html_and_a_numbered_plain_body() -> None:

@@ -1,0 +1,1 @@
+"""Matrix (and so Tchap) through matrix-nio: session, rendering, sending."""

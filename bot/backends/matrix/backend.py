@@ -1,0 +1,398 @@
+"""Matrix (and so Tchap) through matrix-nio, end-to-end encryption included.
+
+The sync loop is written here rather than with ``sync_forever`` so the sync
+token is stored in SQLite only after every event of the batch was handled: a
+crash replays the batch (the router ignores event ids it already claimed)
+instead of losing it, and a restart resumes exactly where the bot stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientError
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    ErrorResponse,
+    InviteMemberEvent,
+    JoinError,
+    LocalProtocolError,
+    MatrixRoom,
+    MegolmEvent,
+    RoomMemberEvent,
+    RoomMessageText,
+    SyncError,
+    SyncResponse,
+)
+
+from bot.backends.base import Blocked, DeliveryError, Dispatch, until_connected
+from bot.backends.matrix import render as matrix_render
+from bot.backends.matrix import session as matrix_session
+from bot.backends.matrix.send import MatrixOutgoing, Unreachable
+from bot.core.config import MatrixConfig
+from bot.core.context import Services
+from bot.core.i18n import N_
+from bot.core.matrix_ids import (
+    localpart_of,
+    server_allowed,
+    server_of,
+    tchap_facts,
+)
+from bot.core.messages import Reply, from_text
+from storage import events, persons
+
+__all__ = ["MatrixBackend", "tchap_facts"]
+
+log = logging.getLogger(__name__)
+
+NEXT_BATCH = "matrix:next_batch"
+NOT_CONNECTED_RETRY = 30.0
+ANSWER_RETRY_MAX = 30.0
+PREFIXES = "!/"
+# More than the default 10 events per room, so a restart after a busy
+# downtime still sees every message sent meanwhile (beyond that, the
+# timeline is "limited" and the oldest ones are not answered).
+TIMELINE_LIMIT = 100
+
+
+def sync_filter(run: str | None = None) -> dict[str, Any]:
+    """The sync filter; ``run`` makes it unique to this run of the bot.
+
+    Synapse answers a repeated sync request (same user, device, token and
+    filter) from a two-minute cache. A bot restarted on a wiped database
+    would get its predecessor's initial sync back, an old position from which
+    every later message looks new, and would answer history. Excluding an
+    event type nobody sends, named after the run, changes nothing but the
+    cache key.
+    """
+    timeline: dict[str, Any] = {"limit": TIMELINE_LIMIT}
+    if run:
+        timeline["not_types"] = [f"org.guichet.run.{run}"]
+    return {"room": {"timeline": timeline}}
+
+
+# Greeting and help command names per locale: the router accepts both names
+# in any language, so these only choose what the greeting suggests.
+HELP_NAMES = {"fr": "aide", "en": "help"}
+
+GREETING = N_(
+    "Hello, I am Guichet, the assistant of the national consultation. "
+    "Type {start} to say which collectivité you represent, or {help} to see what you can do."
+)
+UNREADABLE = N_(
+    "I could not decrypt your message: your app has not shared its keys with me yet. "
+    "Please send it again in a moment."
+)
+
+
+class MatrixBackend:
+    name = "matrix"
+    command_prefix = "!"
+
+    def __init__(
+        self,
+        config: MatrixConfig,
+        services: Services,
+        *,
+        sync_timeout_ms: int = 30_000,
+        max_limit_exceeded: int = 3,
+    ) -> None:
+        self.config = config
+        self.services = services
+        self.sync_timeout_ms = sync_timeout_ms
+        self.user_id = config.user_id
+        self.own_server = server_of(config.user_id)
+        Path(config.store_path).mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(
+            config.homeserver,
+            config.user_id,
+            device_id=config.device_id,
+            store_path=config.store_path,
+            config=AsyncClientConfig(
+                encryption_enabled=True,
+                store_sync_tokens=False,
+                # A 429 is honoured (nio sleeps retry_after_ms) a few times,
+                # then reported, so one busy room cannot stall the bot.
+                max_limit_exceeded=max_limit_exceeded,
+                max_timeouts=2,
+                request_timeout=30,
+            ),
+        )
+        self.out = MatrixOutgoing(self.client, services.db)
+        self.ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._greet: set[str] = set()
+
+    # -- the sync loop ---------------------------------------------------------------
+    async def run(self, dispatch: Dispatch, stop: asyncio.Event) -> None:
+        self._stop = stop
+        await matrix_session.login(self.client, self.config)
+        log.info("Matrix: logged in as %s, device %s", self.user_id, self.client.device_id)
+        token = await events.get_state(self.services.db, NEXT_BATCH)
+        first, backoff = True, 1.0
+        try:
+            while not stop.is_set():
+                await self._keys()
+                response = await self._sync(stop, since=token if first else None, first=first)
+                if response is None:
+                    break
+                if isinstance(response, SyncError):
+                    if response.status_code == "M_UNKNOWN_TOKEN":
+                        # Logged out from elsewhere: log in again as the same
+                        # device (or stop, when there is no password to do so).
+                        log.warning("Matrix session ended (%s); logging in again", response)
+                        await matrix_session.login(self.client, self.config, relogin=True)
+                        continue
+                    log.warning("Matrix sync failed: %s; retrying in %ss", response, backoff)
+                    await _sleep(stop, backoff)
+                    backoff = min(backoff * 2, 60.0)
+                    continue
+                backoff = 1.0
+                await self._keys()
+                # A first start skips history: old messages were meant for no bot.
+                await self._handle(response, dispatch, history=not (first and token is None))
+                async with self.services.db.transaction():
+                    await events.set_state(self.services.db, NEXT_BATCH, response.next_batch)
+                first = False
+                self.ready.set()
+        finally:
+            self.ready.clear()
+            await self.client.close()
+
+    async def _sync(
+        self, stop: asyncio.Event, *, since: str | None, first: bool
+    ) -> SyncResponse | SyncError | None:
+        """One sync, abandoned as soon as ``stop`` is set (None), so shutdown is prompt.
+
+        The first sync of a run asks for the full state since ``since``: nio
+        keeps rooms in memory only, and members and encryption must be known
+        before the first answer.
+        """
+        sync = asyncio.create_task(
+            self.client.sync(
+                timeout=0 if first else self.sync_timeout_ms,
+                sync_filter=sync_filter(secrets.token_hex(4) if first else None),
+                since=since,
+                full_state=first,
+            )
+        )
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({sync, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not sync.done():
+            sync.cancel()
+            await asyncio.gather(sync, return_exceptions=True)
+            return None
+        try:
+            response: SyncResponse | SyncError = sync.result()
+        except (ClientError, TimeoutError) as exc:
+            return SyncError(f"{type(exc).__name__}: {exc}")
+        return response
+
+    async def _keys(self) -> None:
+        """Keep our device keys published and our view of the others' current.
+
+        Done between syncs, as ``sync_forever`` would, so that an encrypted
+        message can be decrypted and answered without waiting for a send.
+        """
+        responses: list[Any] = []
+        try:
+            if self.client.should_upload_keys:
+                responses.append(await self.client.keys_upload())
+            if self.client.should_query_keys:
+                responses.append(await self.client.keys_query())
+            if self.client.should_claim_keys:
+                users = self.client.get_users_for_key_claiming()
+                responses.append(await self.client.keys_claim(users))
+            responses.extend(await self.client.send_to_device_messages())
+        except (ClientError, TimeoutError, LocalProtocolError) as exc:
+            log.warning("Matrix key maintenance failed: %s", exc)
+        for response in responses:
+            if isinstance(response, ErrorResponse):
+                log.warning("Matrix key maintenance refused: %s", response)
+
+    # -- events ----------------------------------------------------------------------
+    async def _handle(self, response: SyncResponse, dispatch: Dispatch, *, history: bool) -> None:
+        for room_id, info in response.rooms.invite.items():
+            await self._on_invite(room_id, info.invite_state)
+        for room_id, info in response.rooms.join.items():
+            room = self.client.rooms.get(room_id)
+            if room is None:
+                continue
+            # In a room joined since the last sync, what was said before the
+            # bot came in is history too: the greeting says what to type.
+            joined_now = room_id in self._greet
+            if joined_now:
+                self._greet.discard(room_id)
+                await self._send_safely(room_id, await self._greeting(room), None)
+            if not history:
+                continue
+            for event in info.timeline.events:
+                if joined_now:
+                    joined_now = not _own_join(event, self.user_id)
+                    continue
+                await self._on_event(room, event, dispatch)
+
+    async def _on_invite(self, room_id: str, state: list[Any]) -> None:
+        inviter = next(
+            (
+                e.sender
+                for e in state
+                if isinstance(e, InviteMemberEvent)
+                and e.state_key == self.user_id
+                and e.membership == "invite"
+            ),
+            None,
+        )
+        if inviter and server_allowed(
+            server_of(inviter), self.config.allowed_servers, self.own_server
+        ):
+            joined = await self.client.join(room_id)
+            if isinstance(joined, JoinError):
+                log.warning("Matrix: could not join %s: %s", room_id, joined)
+                return
+            self._greet.add(room_id)
+            return
+        log.info("Matrix: declining invite to %s from %s", room_id, inviter)
+        await self.client.room_leave(room_id)
+
+    async def _greeting(self, room: MatrixRoom) -> Reply:
+        """Tell whoever invited the bot what to type, in their language if we know it.
+
+        Strangers get French then English, the welcome the onboarding uses.
+        """
+        locales = ["fr", "en"]
+        for user_id in room.users:
+            if user_id != self.user_id:
+                person = await persons.by_identity(self.services.db, f"matrix:{user_id}")
+                if person is not None and person.locale:
+                    locales = [person.locale]
+                    break
+        texts = [
+            self.services.translations.get(locale)._(
+                GREETING, start="!start", help="!" + HELP_NAMES.get(locale, "help")
+            )
+            for locale in locales
+        ]
+        return Reply("\n\n".join(texts))
+
+    async def _on_event(self, room: MatrixRoom, event: Any, dispatch: Dispatch) -> None:
+        if getattr(event, "sender", self.user_id) == self.user_id:
+            return
+        if isinstance(event, MegolmEvent):
+            await self._unreadable(room, event)
+            return
+        # m.notice and m.emote have classes of their own and are ignored:
+        # notices come from bots, and answering them starts loops.
+        if not isinstance(event, RoomMessageText):
+            return
+        content = event.source.get("content", {})
+        if content.get("m.relates_to", {}).get("rel_type") == "m.replace":
+            return  # an edit: the original was already answered
+        text = matrix_render.strip_reply_fallback(event.body)
+        text, addressed = self._addressed(room, text, content)
+        if not addressed:
+            return
+        direct = room.joined_count <= 2
+        incoming = from_text(
+            f"matrix:{event.sender}",
+            f"matrix:{event.event_id}",
+            text,
+            PREFIXES,
+            display_name=room.user_name(event.sender) or "",
+            # Notifications go to a person's direct room only, never to a
+            # shared room where others would read them.
+            address=room.room_id if direct else "",
+        )
+        for reply in await dispatch(incoming):
+            await self._send_safely(room.room_id, reply, event.event_id)
+
+    def _addressed(self, room: MatrixRoom, text: str, content: dict[str, Any]) -> tuple[str, bool]:
+        """In a shared room, only messages meant for the bot are answered."""
+        names = [localpart_of(self.user_id), self.user_id, room.user_name(self.user_id) or ""]
+        rest, named = matrix_render.strip_address(text, names)
+        if room.joined_count <= 2 or named:
+            return rest, True
+        if text.lstrip()[:1] in PREFIXES:
+            return text, True
+        mentions = content.get("m.mentions", {}).get("user_ids", [])
+        return text, self.user_id in mentions
+
+    async def _unreadable(self, room: MatrixRoom, event: MegolmEvent) -> None:
+        """Ask the sender's devices for the key and say so, rather than stay silent."""
+        try:
+            await self.client.request_room_key(event)
+        except (LocalProtocolError, ClientError, TimeoutError) as exc:
+            log.info("Matrix: room key request not sent: %s", exc)
+        if room.joined_count > 2:
+            return
+        person = await persons.by_identity(self.services.db, f"matrix:{event.sender}")
+        t = self.services.translations.get(person.locale if person else None)
+        await self._send_safely(room.room_id, Reply(t._(UNREADABLE)), event.event_id)
+
+    # -- sending ---------------------------------------------------------------------
+    async def _send_safely(self, room_id: str, reply: Reply, in_reply_to: str | None) -> None:
+        """Send an answer, waiting out a homeserver that cannot be reached.
+
+        The message it answers is already handled (its event id claimed, its
+        effect stored), so an answer given up here would be lost for good: while
+        the homeserver is down or restarting it is tried again, under the same
+        transaction ids so that what the homeserver already took is not posted
+        twice. The sync loop waits meanwhile, as it could not sync anyway. An
+        answer refused (a room left, a forbidden send) or still unsent when the
+        bot stops is logged: the person will ask again.
+        """
+        txn = f"guichet.{secrets.token_hex(8)}"
+        delay = 1.0
+        while True:
+            try:
+                await self.out.send(room_id, reply, in_reply_to, txn=txn)
+                return
+            except Unreachable as exc:
+                if self._stop.is_set():
+                    log.warning("Matrix: answer to %s not sent before stopping: %s", room_id, exc)
+                    return
+                log.warning(
+                    "Matrix: answer to %s not sent (%s); retrying in %ss", room_id, exc, delay
+                )
+                await _sleep(self._stop, delay)
+                delay = min(delay * 2, ANSWER_RETRY_MAX)
+            except DeliveryError as exc:
+                log.warning("Matrix: answer to %s not sent: %s", room_id, exc)
+                return
+
+    async def deliver(self, identity: str, address: str, reply: Reply) -> None:
+        """Send a notification; an empty address means "their direct room, made if need be"."""
+        user_id = identity.split(":", 1)[1]
+        # Not connected is not the message's fault: retried later without counting
+        # against it, and without holding up the other backends.
+        await until_connected(self.ready, 5.0, NOT_CONNECTED_RETRY)
+        room_id = address or await self.out.direct_room(user_id)
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            raise Blocked(f"the bot is not in room {room_id}")
+        if user_id not in room.users:
+            raise Blocked(f"{user_id} left room {room_id}")
+        await self.out.send(room_id, reply, None)
+
+
+def _own_join(event: Any, user_id: str) -> bool:
+    return (
+        isinstance(event, RoomMemberEvent)
+        and event.state_key == user_id
+        and event.membership == "join"
+    )
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass

@@ -1,0 +1,3 @@
+"""Bottom layer: neutral messages, clock, i18n, configuration, router and context; knows no
+platform and no flow.
+"""

@@ -1,0 +1,1 @@
+"""The demo consultation: its data and the seeding of a fresh database."""

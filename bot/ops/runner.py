@@ -1,0 +1,67 @@
+"""``guichet run``: the configured backends, one database, one outbox, one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from bot.app import App, settle_heap
+from bot.backends.base import Backend
+from bot.core.config import Config
+from bot.delivery.scheduler import CalendarScheduler
+from bot.ops import logs
+from bot.ops.health import start as start_health
+from bot.ops.maintenance import ensure_consultation
+
+log = logging.getLogger(__name__)
+
+
+async def run(config: Config) -> int:
+    logs.configure(fmt=config.log_format)
+    app = await App.create(config)
+    if config.consultation is not None:
+        async with app.services.db.transaction():
+            await ensure_consultation(
+                app.services.db, config.consultation, app.services.clock.now()
+            )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    backends: list[Backend] = []
+    if config.telegram is not None:
+        from bot.backends.telegram.backend import TelegramBackend
+
+        backends.append(TelegramBackend(config.telegram, app.services, app.router.commands))
+    if config.matrix is not None:
+        from bot.backends.matrix.backend import MatrixBackend
+
+        backends.append(MatrixBackend(config.matrix, app.services))
+    for backend in backends:
+        app.add_backend(backend)
+    # After the backends are added, so announcements know each platform's command prefix.
+    scheduler = CalendarScheduler(app.services, app.router.commands)
+    await scheduler.start()
+    health = (
+        await start_health(app.services, [b.name for b in backends], config.metrics_port)
+        if config.metrics_port
+        else None
+    )
+    settle_heap()
+    tasks = [asyncio.create_task(b.run(app.handle, stop), name=b.name) for b in backends]
+    tasks.append(asyncio.create_task(app.sender.run(stop), name="outbox"))
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if task.exception() is not None:
+                stop.set()
+                raise task.exception()  # type: ignore[misc]
+        return 0
+    finally:
+        stop.set()
+        scheduler.shutdown()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if health is not None:
+            await health.cleanup()
+        await app.close()

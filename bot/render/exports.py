@@ -1,0 +1,213 @@
+"""The consultation's data as files the steering committee opens in a spreadsheet.
+
+CSV is written the way a French spreadsheet expects it (UTF-8 with a BOM so
+accents survive, ``;`` since the comma is the decimal separator, dates as
+``YYYY-MM-DD HH:MM:SS`` in Paris time); XLSX carries the same tables, one
+sheet each, with real dates and INSEE codes kept as text so ``01001`` keeps
+its zero. Headers follow the reader's language; values stay the stored codes
+(``grouped``, ``co_construction``), which do not change with it.
+
+Text typed by participants is never taken for a formula: in CSV a leading
+``= + - @`` gets an apostrophe (the usual defence against formula injection),
+in XLSX the cell is typed as a string.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from bot.core.clock import PARIS
+from bot.core.i18n import N_, Translator
+from bot.core.messages import File
+from storage import exports as rows
+from storage.db import Database
+
+Format = Literal["csv", "xlsx"]
+FORMATS: tuple[Format, ...] = ("csv", "xlsx")
+CSV_MIME = "text/csv"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
+
+ColumnKind = Literal["code", "text", "free", "int", "date"]
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: ColumnKind = "text"
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[tuple[Any, ...]]
+
+
+CONTRIBUTIONS = (
+    Column(N_("Contribution no."), "int"),
+    Column(N_("Submitted (Paris time)"), "date"),
+    Column(N_("INSEE code or SIREN"), "code"),
+    Column(N_("Collectivité")),
+    Column(N_("Département"), "code"),
+    Column(N_("Population"), "int"),
+    Column(N_("Theme"), "code"),
+    Column(N_("Status"), "code"),
+    Column(N_("Title"), "free"),
+    Column(N_("Text"), "free"),
+    Column(N_("Reason given"), "free"),
+    Column(N_("Where to go instead"), "free"),
+    Column(N_("Proposal no."), "int"),
+    Column(N_("Reviewed (Paris time)"), "date"),
+)
+PROPOSALS = (
+    Column(N_("Proposal no."), "int"),
+    Column(N_("Title"), "free"),
+    Column(N_("Theme"), "code"),
+    Column(N_("Status"), "code"),
+    Column(N_("Contributions"), "int"),
+    Column(N_("Contributing collectivités"), "int"),
+    Column(N_("Votes"), "int"),
+    Column(N_("Supports"), "int"),
+    Column(N_("Supports: soutien"), "int"),
+    Column(N_("Supports: ready to co-build"), "int"),
+    Column(N_("Summary"), "free"),
+    Column(N_("Created (Paris time)"), "date"),
+)
+SUPPORTS = (
+    Column(N_("Proposal no."), "int"),
+    Column(N_("Proposal"), "free"),
+    Column(N_("Level"), "code"),
+    Column(N_("INSEE code or SIREN"), "code"),
+    Column(N_("Kind"), "code"),
+    Column(N_("Collectivité")),
+    Column(N_("Département"), "code"),
+    Column(N_("Région")),
+    Column(N_("Population"), "int"),
+    Column(N_("EPCI SIREN"), "code"),
+    Column(N_("EPCI")),
+    Column(N_("Committed (Paris time)"), "date"),
+    Column(N_("Last changed (Paris time)"), "date"),
+)
+AUDIT = (
+    Column(N_("Entry no."), "int"),
+    Column(N_("When (Paris time)"), "date"),
+    Column(N_("Staff member"), "free"),
+    Column(N_("Action"), "code"),
+    Column(N_("Target"), "free"),
+    Column(N_("Detail"), "free"),
+)
+
+
+async def tables(db: Database, consultation_id: int, *, audit: bool) -> list[Table]:
+    """Every table of the export; the audit log only when ``audit`` (admins, operators)."""
+    out = [
+        Table(
+            "contributions",
+            N_("Contributions"),
+            CONTRIBUTIONS,
+            await rows.contributions(db, consultation_id),
+        ),
+        Table("proposals", N_("Proposals"), PROPOSALS, await rows.proposals(db, consultation_id)),
+        Table("supports", N_("Supports"), SUPPORTS, await rows.supports(db, consultation_id)),
+    ]
+    if audit:
+        out.append(Table("audit_log", N_("Audit log"), AUDIT, await rows.audit_log(db)))
+    return out
+
+
+def _paris(value: datetime) -> datetime:
+    return value.astimezone(PARIS).replace(tzinfo=None)
+
+
+def _csv_cell(column: Column, value: Any) -> Any:
+    if value is None:
+        return ""
+    if column.kind == "date":
+        return _paris(value).isoformat(sep=" ", timespec="seconds")
+    if column.kind == "free" and isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_csv(t: Translator, table: Table) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([t._(c.header) for c in table.columns])
+    for row in table.rows:
+        writer.writerow([_csv_cell(c, v) for c, v in zip(table.columns, row, strict=True)])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_cell(sheet: Any, column: Column, value: Any) -> Any:
+    """A plain value where openpyxl gets it right by itself (most cells: a styled
+    cell costs ten times more to write), a typed cell where it would not."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if column.kind == "date" and value is not None:
+        cell = WriteOnlyCell(sheet, value=_paris(value))
+        cell.number_format = DATE_FORMAT
+        return cell
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # text, never a formula
+        return cell
+    return value
+
+
+def to_xlsx(t: Translator, tables: Sequence[Table]) -> bytes:
+    """One sheet per table, header bold and frozen, filters on; written streaming."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for table in tables:
+        sheet = workbook.create_sheet(table.key)
+        sheet.freeze_panes = "A2"
+        for index, column in enumerate(table.columns, start=1):
+            width = 40 if column.kind == "free" else 20 if column.kind == "date" else 16
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        last = get_column_letter(len(table.columns))
+        sheet.auto_filter.ref = f"A1:{last}{len(table.rows) + 1}"
+        header = []
+        for column in table.columns:
+            cell = WriteOnlyCell(sheet, value=t._(column.header))
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        for row in table.rows:
+            sheet.append([_xlsx_cell(sheet, c, v) for c, v in zip(table.columns, row, strict=True)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def file_stem(slug: str, now: datetime) -> str:
+    return f"{slug}-{now.astimezone(PARIS).date().isoformat()}"
+
+
+def files(
+    t: Translator, built: Sequence[Table], formats: Sequence[Format], stem: str
+) -> list[tuple[File, Table | None]]:
+    """The files of ``formats``; each CSV with its table, the XLSX with None (all tables)."""
+    out: list[tuple[File, Table | None]] = []
+    if "csv" in formats:
+        for table in built:
+            out.append((File(f"{stem}-{table.key}.csv", to_csv(t, table), CSV_MIME), table))
+    if "xlsx" in formats:
+        out.append((File(f"{stem}.xlsx", to_xlsx(t, built), XLSX_MIME), None))
+    return out
