@@ -9,11 +9,11 @@ from bot.backends.base import Backend
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Config
 from bot.core.context import Services
+from bot.core.dispatcher import Dispatcher
 from bot.core.i18n import Translations
 from bot.core.messages import Incoming, Reply
-from bot.core.router import Router
 from bot.delivery.outbox import Sender
-from handlers import register_all
+from handlers import FLOWS
 from storage import events, refdata
 from storage.db import Database
 
@@ -21,7 +21,7 @@ from storage.db import Database
 @dataclass
 class App:
     services: Services
-    router: Router
+    router: Dispatcher
     sender: Sender
     backends: dict[str, Backend] = field(default_factory=dict)
 
@@ -48,8 +48,8 @@ class App:
             config=config,
             translations=translations or Translations(),
         )
-        router = Router(services)
-        register_all(router)
+        router = Dispatcher(services)
+        router.include(*FLOWS)
         backends: dict[str, Backend] = {}
         sender = Sender(services, backends)
         services.on_outbox = sender.wake

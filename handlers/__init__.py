@@ -1,66 +1,64 @@
-"""Conversation flows, written once for every backend against ``bot.core.context.Context``."""
+"""Conversation flows, written once for every backend against ``bot.core.context.Context``.
+
+Each flow is a module with a module-level ``router``; ``FLOWS`` includes them
+all, in the order ``/aide`` lists their commands.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from bot.core.router import Router
+from handlers import (
+    broadcast,
+    calendar,
+    cancel,
+    export,
+    help,
+    journal,
+    language,
+    moderation,
+    needs,
+    onboarding,
+    our_supports,
+    phases,
+    privacy,
+    profile,
+    proposal_admin,
+    proposals,
+    reminders,
+    review,
+    search,
+    selection,
+    staff,
+    stats,
+    stats_views,
+    support,
+    vote,
+)
 
-if TYPE_CHECKING:
-    from bot.core.router import Router
-
-
-def register_all(router: Router) -> None:
-    """Register every flow; the order is the order ``/aide`` lists them in."""
-    from handlers import (
-        broadcast,
-        calendar,
-        cancel,
-        export,
-        help,
-        journal,
-        language,
-        moderation,
-        needs,
-        onboarding,
-        our_supports,
-        phases,
-        privacy,
-        profile,
-        proposal_admin,
-        proposals,
-        reminders,
-        review,
-        search,
-        selection,
-        staff,
-        stats,
-        support,
-        vote,
-    )
-
-    for module in (
-        onboarding,
-        help,
-        needs,
-        proposals,
-        search,
-        vote,
-        support,
-        our_supports,
-        calendar,
-        profile,
-        language,
-        moderation,
-        review,
-        proposal_admin,
-        selection,
-        staff,
-        phases,
-        broadcast,
-        reminders,
-        stats,
-        export,
-        journal,
-        privacy,
-        cancel,
-    ):
-        module.register(router)
+FLOWS: tuple[Router, ...] = (
+    onboarding.router,
+    help.router,
+    needs.router,
+    proposals.router,
+    search.router,
+    vote.router,
+    support.router,
+    our_supports.router,
+    calendar.router,
+    profile.router,
+    language.router,
+    moderation.router,
+    review.router,
+    proposal_admin.router,
+    selection.router,
+    staff.router,
+    phases.router,
+    broadcast.router,
+    reminders.router,
+    stats.router,
+    stats_views.router,
+    export.router,
+    journal.router,
+    privacy.router,
+    cancel.router,
+)

@@ -24,6 +24,8 @@ from storage import audiences, broadcasts, proposals
 from storage.audiences import AUDIENCE_KINDS, Audience
 from storage.consultations import Consultation
 
+router = Router("broadcast")
+
 NEW = ("nouveau", "nouvelle", "new")
 NO_ENGLISH = ("-", "non", "no")
 RECENT = 5
@@ -302,91 +304,101 @@ async def _send(ctx: Context) -> None:
     )
 
 
-def register(router: Router) -> None:
-    @router.command(
-        "broadcast",
-        "diffuser",
-        "broadcast",
-        N_("Send a message to many participants"),
-        audience="staff",
-    )
-    async def broadcast(ctx: Context) -> None:
-        verb = ctx.incoming.args[0].lower() if ctx.incoming.args else ""
-        if verb in NEW:
-            _ask_text(ctx)
-        else:
-            await _listing(ctx)
-
-    @router.action("bc.new")
-    async def new(ctx: Context, args: list[str]) -> None:
-        require_staff(ctx)
+@router.command(
+    "broadcast",
+    "diffuser",
+    "broadcast",
+    N_("Send a message to many participants"),
+    audience="staff",
+)
+async def broadcast(ctx: Context) -> None:
+    verb = ctx.incoming.args[0].lower() if ctx.incoming.args else ""
+    if verb in NEW:
         _ask_text(ctx)
+    else:
+        await _listing(ctx)
 
-    @router.step("bc.fr")
-    async def french(ctx: Context, text: str) -> None:
-        require_staff(ctx)
-        ctx.ask(
-            "bc.en",
-            ctx._("Now the English version, or type - to send the French text to everyone."),
-            [Choice(ctx._("No English version"), "bc.noen")],
-            fr=_checked_text(ctx, text),
-        )
 
-    @router.step("bc.en")
-    async def english(ctx: Context, text: str) -> None:
-        require_staff(ctx)
-        ctx.conversation.data["en"] = (
-            "" if text.strip().lower() in NO_ENGLISH else _checked_text(ctx, text)
-        )
-        _ask_audience(ctx)
+@router.action("bc.new")
+async def new(ctx: Context, args: list[str]) -> None:
+    require_staff(ctx)
+    _ask_text(ctx)
 
-    @router.action("bc.noen")
-    async def no_english(ctx: Context, args: list[str]) -> None:
-        _require_step(ctx, "bc.en")
-        ctx.conversation.data["en"] = ""
-        _ask_audience(ctx)
 
-    @router.action("bc.audmenu")
-    async def audience_menu(ctx: Context, args: list[str]) -> None:
-        _require_step(ctx, "bc.confirm")
-        _ask_audience(ctx)
+@router.step("bc.fr")
+async def french(ctx: Context, text: str) -> None:
+    require_staff(ctx)
+    ctx.ask(
+        "bc.en",
+        ctx._("Now the English version, or type - to send the French text to everyone."),
+        [Choice(ctx._("No English version"), "bc.noen")],
+        fr=_checked_text(ctx, text),
+    )
 
-    @router.action("bc.aud")
-    async def pick_audience(ctx: Context, args: list[str]) -> None:
-        _require_step(ctx, "bc.aud")
-        if len(args) != 1 or args[0] not in AUDIENCE_KINDS:
-            raise stale_button(ctx)
-        kind = args[0]
-        if kind in VALUE_PROMPTS:
-            ctx.ask("bc.value", ctx._(VALUE_PROMPTS[kind]), aud_kind=kind)
-        else:
-            await _preview(ctx, Audience(kind))
 
-    @router.step("bc.aud")
-    async def typed_audience(ctx: Context, text: str) -> None:
-        raise Refused(ctx._("Please choose an audience: type its number."))
+@router.step("bc.en")
+async def english(ctx: Context, text: str) -> None:
+    require_staff(ctx)
+    ctx.conversation.data["en"] = (
+        "" if text.strip().lower() in NO_ENGLISH else _checked_text(ctx, text)
+    )
+    _ask_audience(ctx)
 
-    @router.step("bc.value")
-    async def typed_value(ctx: Context, text: str) -> None:
-        require_staff(ctx)
-        consultation = await require_consultation(ctx)
-        kind = str(ctx.conversation.data.get("aud_kind", ""))
-        if kind not in VALUE_PROMPTS:
-            ctx.end()
-            ctx.reply(stale_button(ctx).message)
-            return
-        await _preview(ctx, await _value(ctx, consultation, kind, text))
 
-    @router.step("bc.confirm")
-    async def typed_confirm(ctx: Context, text: str) -> None:
-        raise Refused(ctx._("Please press a button, or type its number."))
+@router.action("bc.noen")
+async def no_english(ctx: Context, args: list[str]) -> None:
+    _require_step(ctx, "bc.en")
+    ctx.conversation.data["en"] = ""
+    _ask_audience(ctx)
 
-    @router.action("bc.send")
-    async def send(ctx: Context, args: list[str]) -> None:
-        await _send(ctx)
 
-    @router.action("bc.cancel")
-    async def cancel(ctx: Context, args: list[str]) -> None:
-        _require_step(ctx, "bc.confirm", "bc.aud", "bc.value", "bc.en")
+@router.action("bc.audmenu")
+async def audience_menu(ctx: Context, args: list[str]) -> None:
+    _require_step(ctx, "bc.confirm")
+    _ask_audience(ctx)
+
+
+@router.action("bc.aud")
+async def pick_audience(ctx: Context, args: list[str]) -> None:
+    _require_step(ctx, "bc.aud")
+    if len(args) != 1 or args[0] not in AUDIENCE_KINDS:
+        raise stale_button(ctx)
+    kind = args[0]
+    if kind in VALUE_PROMPTS:
+        ctx.ask("bc.value", ctx._(VALUE_PROMPTS[kind]), aud_kind=kind)
+    else:
+        await _preview(ctx, Audience(kind))
+
+
+@router.step("bc.aud")
+async def typed_audience(ctx: Context, text: str) -> None:
+    raise Refused(ctx._("Please choose an audience: type its number."))
+
+
+@router.step("bc.value")
+async def typed_value(ctx: Context, text: str) -> None:
+    require_staff(ctx)
+    consultation = await require_consultation(ctx)
+    kind = str(ctx.conversation.data.get("aud_kind", ""))
+    if kind not in VALUE_PROMPTS:
         ctx.end()
-        ctx.reply(ctx._("Cancelled: nothing was sent."))
+        ctx.reply(stale_button(ctx).message)
+        return
+    await _preview(ctx, await _value(ctx, consultation, kind, text))
+
+
+@router.step("bc.confirm")
+async def typed_confirm(ctx: Context, text: str) -> None:
+    raise Refused(ctx._("Please press a button, or type its number."))
+
+
+@router.action("bc.send")
+async def send(ctx: Context, args: list[str]) -> None:
+    await _send(ctx)
+
+
+@router.action("bc.cancel")
+async def cancel(ctx: Context, args: list[str]) -> None:
+    _require_step(ctx, "bc.confirm", "bc.aud", "bc.value", "bc.en")
+    ctx.end()
+    ctx.reply(ctx._("Cancelled: nothing was sent."))

@@ -8,27 +8,28 @@ from bot.core.i18n import N_
 from bot.core.router import Router
 from handlers.common import require_consultation
 
+router = Router("calendar")
 
-def register(router: Router) -> None:
-    @router.command("calendar", "calendrier", "calendar", N_("The phases and their dates"))
-    async def calendar(ctx: Context) -> None:
-        consultation = await require_consultation(ctx)
-        lines = [ctx._("Calendar of the consultation “{title}”:", title=consultation.title), ""]
-        for phase in consultation.phases:
-            label = phase_label(ctx.t, phase.kind)
-            line = f"{phase.position}. {label[:1].upper()}{label[1:]} — {phase_span(ctx.t, phase)}"
-            if phase.is_open(ctx.now):
-                if phase.closes_at is not None:
-                    line += " — " + ctx._(
-                        "OPEN NOW, {left} left", left=ctx.t.duration(phase.closes_at - ctx.now)
-                    )
-                else:
-                    line += " — " + ctx._("OPEN NOW")
-            elif phase.closes_at is not None and phase.closes_at <= ctx.now:
-                line += " — " + ctx._("closed")
-            else:
+
+@router.command("calendar", "calendrier", "calendar", N_("The phases and their dates"))
+async def calendar(ctx: Context) -> None:
+    consultation = await require_consultation(ctx)
+    lines = [ctx._("Calendar of the consultation “{title}”:", title=consultation.title), ""]
+    for phase in consultation.phases:
+        label = phase_label(ctx.t, phase.kind)
+        line = f"{phase.position}. {label[:1].upper()}{label[1:]} — {phase_span(ctx.t, phase)}"
+        if phase.is_open(ctx.now):
+            if phase.closes_at is not None:
                 line += " — " + ctx._(
-                    "opens in {delay}", delay=ctx.t.duration(phase.opens_at - ctx.now)
+                    "OPEN NOW, {left} left", left=ctx.t.duration(phase.closes_at - ctx.now)
                 )
-            lines.append(line)
-        ctx.reply("\n".join(lines))
+            else:
+                line += " — " + ctx._("OPEN NOW")
+        elif phase.closes_at is not None and phase.closes_at <= ctx.now:
+            line += " — " + ctx._("closed")
+        else:
+            line += " — " + ctx._(
+                "opens in {delay}", delay=ctx.t.duration(phase.opens_at - ctx.now)
+            )
+        lines.append(line)
+    ctx.reply("\n".join(lines))

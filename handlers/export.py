@@ -18,6 +18,8 @@ from bot.render import exports
 from handlers.common import require_consultation, stale_button
 from handlers.stats import require_staff
 
+router = Router("export")
+
 # openpyxl writes about 50,000 cells a second. The files are built after the
 # event is committed, in a worker thread, but that thread still shares the
 # interpreter with everyone's messages: past this many rows the chat gets CSV
@@ -80,38 +82,38 @@ async def send(ctx: Context, formats: tuple[exports.Format, ...]) -> None:
     ctx.after_commit(build)
 
 
-def register(router: Router) -> None:
-    @router.command(
-        "export",
-        "export",
-        "export",
-        N_("Download the consultation's data: csv, xlsx or both"),
-        audience="staff",
-    )
-    async def export(ctx: Context) -> None:
-        args = [a.lower() for a in ctx.incoming.args]
-        if not args:
-            ctx.reply(
-                ctx._("Which files?"),
-                [
-                    Choice(ctx._("One spreadsheet (XLSX), a sheet per table"), "exp.f:xlsx"),
-                    Choice(ctx._("CSV files, one per table"), "exp.f:csv"),
-                    Choice(ctx._("Both"), "exp.f:both"),
-                ],
+@router.command(
+    "export",
+    "export",
+    "export",
+    N_("Download the consultation's data: csv, xlsx or both"),
+    audience="staff",
+)
+async def export(ctx: Context) -> None:
+    args = [a.lower() for a in ctx.incoming.args]
+    if not args:
+        ctx.reply(
+            ctx._("Which files?"),
+            [
+                Choice(ctx._("One spreadsheet (XLSX), a sheet per table"), "exp.f:xlsx"),
+                Choice(ctx._("CSV files, one per table"), "exp.f:csv"),
+                Choice(ctx._("Both"), "exp.f:both"),
+            ],
+        )
+        return
+    if len(args) != 1 or args[0] not in CHOICES:
+        raise Refused(
+            ctx._(
+                "Type {command} followed by csv, xlsx or both, e.g. {command} xlsx",
+                command=ctx.cmd("export"),
             )
-            return
-        if len(args) != 1 or args[0] not in CHOICES:
-            raise Refused(
-                ctx._(
-                    "Type {command} followed by csv, xlsx or both, e.g. {command} xlsx",
-                    command=ctx.cmd("export"),
-                )
-            )
-        await send(ctx, CHOICES[args[0]])
+        )
+    await send(ctx, CHOICES[args[0]])
 
-    @router.action("exp.f")
-    async def chosen(ctx: Context, args: list[str]) -> None:
-        require_staff(ctx)
-        if len(args) != 1 or args[0] not in CHOICES:
-            raise stale_button(ctx)
-        await send(ctx, CHOICES[args[0]])
+
+@router.action("exp.f")
+async def chosen(ctx: Context, args: list[str]) -> None:
+    require_staff(ctx)
+    if len(args) != 1 or args[0] not in CHOICES:
+        raise stale_button(ctx)
+    await send(ctx, CHOICES[args[0]])

@@ -16,6 +16,8 @@ from bot.core.router import Router
 from handlers.common import quote, stale_button
 from storage import audit
 
+router = Router("journal")
+
 PAGE = 10
 
 
@@ -59,33 +61,33 @@ async def show_page(ctx: Context, page: int) -> None:
     ctx.reply("\n".join([head, *(_entry(ctx, e) for e in entries)]), choices)
 
 
-def register(router: Router) -> None:
-    @router.command(
-        "journal",
-        "journal",
-        "audit",
-        N_("The log of staff actions, newest first: add a page number to go further"),
-        audience="admin",
-    )
-    async def journal(ctx: Context) -> None:
-        args = ctx.incoming.args
-        if not args:
-            await show_page(ctx, 1)
-            return
-        raw = args[0]
-        if len(args) != 1 or not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
-            raise Refused(
-                ctx._(
-                    "Type {command} alone for the latest entries, or followed by a page "
-                    "number, e.g. {command} 2",
-                    command=ctx.cmd("journal"),
-                )
+@router.command(
+    "journal",
+    "journal",
+    "audit",
+    N_("The log of staff actions, newest first: add a page number to go further"),
+    audience="admin",
+)
+async def journal(ctx: Context) -> None:
+    args = ctx.incoming.args
+    if not args:
+        await show_page(ctx, 1)
+        return
+    raw = args[0]
+    if len(args) != 1 or not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+        raise Refused(
+            ctx._(
+                "Type {command} alone for the latest entries, or followed by a page "
+                "number, e.g. {command} 2",
+                command=ctx.cmd("journal"),
             )
-        await show_page(ctx, int(raw))
+        )
+    await show_page(ctx, int(raw))
 
-    @router.action("jr.p")
-    async def page(ctx: Context, args: list[str]) -> None:
-        _require_admin(ctx)
-        if len(args) != 1 or not (args[0].isascii() and args[0].isdigit()) or len(args[0]) > 6:
-            raise stale_button(ctx)
-        await show_page(ctx, int(args[0]))
+
+@router.action("jr.p")
+async def page(ctx: Context, args: list[str]) -> None:
+    _require_admin(ctx)
+    if len(args) != 1 or not (args[0].isascii() and args[0].isdigit()) or len(args[0]) > 6:
+        raise stale_button(ctx)
+    await show_page(ctx, int(args[0]))

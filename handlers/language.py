@@ -8,6 +8,8 @@ from bot.core.messages import Choice
 from bot.core.router import Router
 from storage import persons
 
+router = Router("language")
+
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 
@@ -21,36 +23,36 @@ async def set_language(ctx: Context, code: str) -> None:
     ctx.person = await persons.get(ctx.db, ctx.person.id) or ctx.person
 
 
-def register(router: Router) -> None:
-    @router.command("language", "langue", "language", N_("Change the language"))
-    async def language(ctx: Context) -> None:
-        wanted = ctx.incoming.arg_text.strip().lower()[:20]
-        aliases = {
-            "fr": "fr",
-            "français": "fr",
-            "francais": "fr",
-            "french": "fr",
-            "en": "en",
-            "english": "en",
-            "anglais": "en",
-        }
-        if wanted in aliases:
-            await set_language(ctx, aliases[wanted])
-            ctx.reply(ctx._("From now on I will write to you in English."))
-            return
-        if wanted:
-            ctx.reply(ctx._("I don't know the language “{wanted}”.", wanted=wanted))
-        ctx.reply(ctx._("Choose your language:"), language_choices("lang"))
-
-    @router.action("lang")
-    async def pick(ctx: Context, args: list[str]) -> None:
-        if len(args) != 1 or args[0] not in LOCALES:
-            ctx.reply(
-                ctx._(
-                    "This button is no longer valid. Type {help} to see what you can do.",
-                    help=ctx.cmd("help"),
-                )
-            )
-            return
-        await set_language(ctx, args[0])
+@router.command("language", "langue", "language", N_("Change the language"))
+async def language(ctx: Context) -> None:
+    wanted = ctx.incoming.arg_text.strip().lower()[:20]
+    aliases = {
+        "fr": "fr",
+        "français": "fr",
+        "francais": "fr",
+        "french": "fr",
+        "en": "en",
+        "english": "en",
+        "anglais": "en",
+    }
+    if wanted in aliases:
+        await set_language(ctx, aliases[wanted])
         ctx.reply(ctx._("From now on I will write to you in English."))
+        return
+    if wanted:
+        ctx.reply(ctx._("I don't know the language “{wanted}”.", wanted=wanted))
+    ctx.reply(ctx._("Choose your language:"), language_choices("lang"))
+
+
+@router.action("lang")
+async def pick(ctx: Context, args: list[str]) -> None:
+    if len(args) != 1 or args[0] not in LOCALES:
+        ctx.reply(
+            ctx._(
+                "This button is no longer valid. Type {help} to see what you can do.",
+                help=ctx.cmd("help"),
+            )
+        )
+        return
+    await set_language(ctx, args[0])
+    ctx.reply(ctx._("From now on I will write to you in English."))

@@ -15,6 +15,8 @@ from handlers.common import ROLE_LABELS, stale_button
 from handlers.review import show_contribution_queue
 from storage import collectivites, contributions, memberships, persons
 
+router = Router("moderation")
+
 
 def _require_staff(ctx: Context) -> None:
     if not ctx.person.is_staff:
@@ -53,113 +55,114 @@ async def show_queue(ctx: Context, offset: int = 0) -> None:
     ctx.reply(text, choices)
 
 
-def register(router: Router) -> None:
-    @router.command(
-        "moderation",
-        "moderation",
-        "review",
-        N_("Review the requests waiting for the staff"),
-        audience="staff",
-    )
-    async def moderation(ctx: Context) -> None:
-        consultation = await ctx.consultation()
-        members = await memberships.queue_size(ctx.db)
-        waiting = await contributions.queue_size(ctx.db, consultation.id) if consultation else 0
-        if waiting == 0:
-            await show_queue(ctx)
-        elif members == 0:
-            await show_contribution_queue(ctx)
-        else:
-            ctx.reply(
-                ctx._("Waiting for review:"),
-                [
-                    Choice(
-                        ctx._("Membership requests ({count})", count=ctx.t.number(members)),
-                        "mod.next:0",
-                    ),
-                    Choice(
-                        ctx._("Contributions ({count})", count=ctx.t.number(waiting)), "rev.q:0"
-                    ),
-                ],
-            )
-
-    @router.action("mod.next")
-    async def next_item(ctx: Context, args: list[str]) -> None:
-        _require_staff(ctx)
-        if len(args) != 1 or not args[0].isdigit():
-            raise stale_button(ctx)
-        await show_queue(ctx, int(args[0]))
-
-    async def decide(ctx: Context, args: list[str], approve: bool) -> None:
-        _require_staff(ctx)
-        if len(args) != 1 or not args[0].isdigit():
-            raise stale_button(ctx)
-        item = await memberships.get(ctx.db, int(args[0]))
-        if item is None or not await memberships.decide(
-            ctx.db, item.id, "approved" if approve else "rejected", ctx.person.id, ctx.now
-        ):
-            ctx.reply(ctx._("This request was already decided."))
-            await show_queue(ctx)
-            return
-        await ctx.audit(
-            "membership.approve" if approve else "membership.reject",
-            f"membership:{item.id}",
-            person=item.person_id,
-            collectivite=item.collectivite,
-            role=item.role,
-        )
-        if approve:
-            member = await persons.get(ctx.db, item.person_id)
-            if member is not None and member.acting_for is None:
-                await persons.set_acting_for(ctx.db, member.id, item.collectivite)
-            ctx.reply(
-                ctx._(
-                    "Approved: {person} for {name}.",
-                    person=item.person_name or "—",
-                    name=item.collectivite_name,
-                )
-            )
-            await ctx.notify(
-                item.person_id,
-                "membership",
-                lambda r: Reply(
-                    r._(
-                        "Good news: your request to represent {name} as {role} was approved. "
-                        "Type {help} to see what you can do.",
-                        name=item.collectivite_name,
-                        role=r._(ROLE_LABELS[item.role]),
-                        help=r.cmd("help"),
-                    )
-                ),
-            )
-        else:
-            ctx.reply(
-                ctx._(
-                    "Rejected: {person} for {name}.",
-                    person=item.person_name or "—",
-                    name=item.collectivite_name,
-                )
-            )
-            await ctx.notify(
-                item.person_id,
-                "membership",
-                lambda r: Reply(
-                    r._(
-                        "Your request to represent {name} as {role} was not approved. If you "
-                        "think this is a mistake, reply to the consultation staff or try "
-                        "again with {start}.",
-                        name=item.collectivite_name,
-                        role=r._(ROLE_LABELS[item.role]),
-                        start=r.cmd("start"),
-                    )
-                ),
-            )
+@router.command(
+    "moderation",
+    "moderation",
+    "review",
+    N_("Review the requests waiting for the staff"),
+    audience="staff",
+)
+async def moderation(ctx: Context) -> None:
+    consultation = await ctx.consultation()
+    members = await memberships.queue_size(ctx.db)
+    waiting = await contributions.queue_size(ctx.db, consultation.id) if consultation else 0
+    if waiting == 0:
         await show_queue(ctx)
+    elif members == 0:
+        await show_contribution_queue(ctx)
+    else:
+        ctx.reply(
+            ctx._("Waiting for review:"),
+            [
+                Choice(
+                    ctx._("Membership requests ({count})", count=ctx.t.number(members)),
+                    "mod.next:0",
+                ),
+                Choice(ctx._("Contributions ({count})", count=ctx.t.number(waiting)), "rev.q:0"),
+            ],
+        )
 
-    @router.action("mod.ok")
-    async def approve(ctx: Context, args: list[str]) -> None:
-        await decide(ctx, args, True)
 
-    @router.action("mod.no")
-    async def reject(ctx: Context, args: list[str]) -> None:
-        await decide(ctx, args, False)
+@router.action("mod.next")
+async def next_item(ctx: Context, args: list[str]) -> None:
+    _require_staff(ctx)
+    if len(args) != 1 or not args[0].isdigit():
+        raise stale_button(ctx)
+    await show_queue(ctx, int(args[0]))
+
+
+async def decide(ctx: Context, args: list[str], approve: bool) -> None:
+    _require_staff(ctx)
+    if len(args) != 1 or not args[0].isdigit():
+        raise stale_button(ctx)
+    item = await memberships.get(ctx.db, int(args[0]))
+    if item is None or not await memberships.decide(
+        ctx.db, item.id, "approved" if approve else "rejected", ctx.person.id, ctx.now
+    ):
+        ctx.reply(ctx._("This request was already decided."))
+        await show_queue(ctx)
+        return
+    await ctx.audit(
+        "membership.approve" if approve else "membership.reject",
+        f"membership:{item.id}",
+        person=item.person_id,
+        collectivite=item.collectivite,
+        role=item.role,
+    )
+    if approve:
+        member = await persons.get(ctx.db, item.person_id)
+        if member is not None and member.acting_for is None:
+            await persons.set_acting_for(ctx.db, member.id, item.collectivite)
+        ctx.reply(
+            ctx._(
+                "Approved: {person} for {name}.",
+                person=item.person_name or "—",
+                name=item.collectivite_name,
+            )
+        )
+        await ctx.notify(
+            item.person_id,
+            "membership",
+            lambda r: Reply(
+                r._(
+                    "Good news: your request to represent {name} as {role} was approved. "
+                    "Type {help} to see what you can do.",
+                    name=item.collectivite_name,
+                    role=r._(ROLE_LABELS[item.role]),
+                    help=r.cmd("help"),
+                )
+            ),
+        )
+    else:
+        ctx.reply(
+            ctx._(
+                "Rejected: {person} for {name}.",
+                person=item.person_name or "—",
+                name=item.collectivite_name,
+            )
+        )
+        await ctx.notify(
+            item.person_id,
+            "membership",
+            lambda r: Reply(
+                r._(
+                    "Your request to represent {name} as {role} was not approved. If you "
+                    "think this is a mistake, reply to the consultation staff or try "
+                    "again with {start}.",
+                    name=item.collectivite_name,
+                    role=r._(ROLE_LABELS[item.role]),
+                    start=r.cmd("start"),
+                )
+            ),
+        )
+    await show_queue(ctx)
+
+
+@router.action("mod.ok")
+async def approve(ctx: Context, args: list[str]) -> None:
+    await decide(ctx, args, True)
+
+
+@router.action("mod.no")
+async def reject(ctx: Context, args: list[str]) -> None:
+    await decide(ctx, args, False)

@@ -19,6 +19,8 @@ from handlers.common import place, quote, require_phase, stale_button
 from storage import collectivites, contributions, memberships
 from storage.consultations import Consultation
 
+router = Router("needs")
+
 MIN_TITLE = 3
 MIN_BODY = 10
 DEFAULT_PER_DAY = 5
@@ -170,208 +172,220 @@ def _choose_by_number(ctx: Context) -> None:
     ctx.reply(ctx._("Please choose one of the answers by typing its number."))
 
 
-def register(router: Router) -> None:
-    @router.command(
-        "need",
-        "besoin",
-        "need",
-        N_("Describe a need of your territory"),
-        audience="member",
-        phases=["needs"],
+@router.command(
+    "need",
+    "besoin",
+    "need",
+    N_("Describe a need of your territory"),
+    audience="member",
+    phases=["needs"],
+)
+async def need(ctx: Context) -> None:
+    consultation = await require_phase(ctx, "needs")
+    await _check_daily_limit(ctx, consultation)
+    codes = await _member_codes(ctx)
+    code = ctx.person.acting_for if ctx.person.acting_for in codes else None
+    ctx.conversation.data = {"code": code} if code and len(codes) == 1 else {}
+    await _next(ctx)
+
+
+async def _answer(
+    ctx: Context, field: str, text: str, limit: int, shortest: int, too_short: str
+) -> None:
+    """Keep a title or a description within bounds; a refused one is shown back."""
+    step = f"need.{field}"
+    if len(text) > limit:
+        ctx.ask(step, _too_long(ctx, field, text, limit))
+    elif len(text) < shortest:
+        ctx.ask(step, too_short)
+    else:
+        ctx.conversation.data[field] = text
+        await _next(ctx)
+
+
+@router.step("need.title")
+async def title(ctx: Context, text: str) -> None:
+    await _answer(
+        ctx,
+        "title",
+        text,
+        ctx.config.limits.title_chars,
+        MIN_TITLE,
+        ctx._("A few words at least, please: what is the need?"),
     )
-    async def need(ctx: Context) -> None:
-        consultation = await require_phase(ctx, "needs")
-        await _check_daily_limit(ctx, consultation)
-        codes = await _member_codes(ctx)
-        code = ctx.person.acting_for if ctx.person.acting_for in codes else None
-        ctx.conversation.data = {"code": code} if code and len(codes) == 1 else {}
-        await _next(ctx)
 
-    async def _answer(
-        ctx: Context, field: str, text: str, limit: int, shortest: int, too_short: str
-    ) -> None:
-        """Keep a title or a description within bounds; a refused one is shown back."""
-        step = f"need.{field}"
-        if len(text) > limit:
-            ctx.ask(step, _too_long(ctx, field, text, limit))
-        elif len(text) < shortest:
-            ctx.ask(step, too_short)
-        else:
-            ctx.conversation.data[field] = text
-            await _next(ctx)
 
-    @router.step("need.title")
-    async def title(ctx: Context, text: str) -> None:
-        await _answer(
-            ctx,
-            "title",
-            text,
-            ctx.config.limits.title_chars,
-            MIN_TITLE,
-            ctx._("A few words at least, please: what is the need?"),
-        )
-
-    @router.step("need.body")
-    async def body(ctx: Context, text: str) -> None:
-        await _answer(
-            ctx,
-            "body",
-            text,
-            ctx.config.limits.text_chars,
-            MIN_BODY,
-            ctx._("Please describe the need in a sentence or two."),
-        )
-
-    @router.action("need.th")
-    async def theme(ctx: Context, args: list[str]) -> None:
-        data = _require_step(ctx, "need.theme")
-        if len(args) != 1 or args[0] not in themes.keys(await ctx.consultation()):
-            raise stale_button(ctx)
-        data["theme"] = args[0]
-        await _next(ctx)
-
-    @router.action("need.co")
-    async def collectivite(ctx: Context, args: list[str]) -> None:
-        data = _require_step(ctx, "need.co")
-        if len(args) != 1 or args[0] not in await _member_codes(ctx):
-            raise stale_button(ctx)
-        data["code"] = args[0]
-        await _next(ctx)
-
-    @router.step("need.theme")
-    async def typed_theme(ctx: Context, text: str) -> None:
-        _choose_by_number(ctx)
-        await _ask_theme(ctx)
-
-    @router.step("need.co")
-    async def typed_collectivite(ctx: Context, text: str) -> None:
-        _choose_by_number(ctx)
-        await _ask_collectivite(ctx, await _member_codes(ctx))
-
-    @router.step("need.confirm")
-    async def typed_confirm(ctx: Context, text: str) -> None:
-        _choose_by_number(ctx)
-        await _summary(ctx)
-
-    @router.action("need.ed")
-    async def edit_field(ctx: Context, args: list[str]) -> None:
-        data = _require_step(ctx, "need.confirm")
-        if len(args) != 1 or args[0] not in ("title", "body", "theme", "code"):
-            raise stale_button(ctx)
-        previous = data.pop(args[0], None)
-        if previous and args[0] in ("title", "body"):
-            ctx.reply(ctx._("Currently:") + f"\n{previous}")
-        await _next(ctx)
-
-    @router.action("need.no")
-    async def cancel(ctx: Context, args: list[str]) -> None:
-        _require_step(ctx, "need.confirm")
-        ctx.end()
-        ctx.reply(ctx._("Cancelled. Nothing was saved."))
-
-    @router.action("need.ok")
-    async def send(ctx: Context, args: list[str]) -> None:
-        data = _require_step(ctx, "need.confirm")
-        consultation = await require_phase(ctx, "needs")
-        code = str(data.get("code", ""))
-        fields = {k: str(data.get(k, "")) for k in ("title", "body", "theme")}
-        if (
-            code not in await _member_codes(ctx)
-            or not MIN_TITLE <= len(fields["title"]) <= ctx.config.limits.title_chars
-            or not MIN_BODY <= len(fields["body"]) <= ctx.config.limits.text_chars
-            or fields["theme"] not in themes.keys(consultation)
-        ):
-            raise stale_button(ctx)
-        edit_id = data.get("edit_id")
-        if edit_id:
-            if not await contributions.edit(
-                ctx.db, int(edit_id), ctx.person.id, now=ctx.now, **fields
-            ):
-                raise Refused(
-                    ctx._("This need can no longer be changed: the staff has reviewed it.")
-                )
-            ctx.end()
-            ctx.reply(ctx._("Your changes are saved."))
-            return
-        await _check_daily_limit(ctx, consultation)
-        number = await contributions.create(
-            ctx.db,
-            consultation.id,
-            author_id=ctx.person.id,
-            collectivite=code,
-            now=ctx.now,
-            **fields,
-        )
-        ctx.end()
-        ctx.reply(
-            ctx._(
-                "Thank you! Your need no. {number} is recorded. The staff will review it and I "
-                "will tell you what becomes of it. See your needs with {mine}.",
-                number=number,
-                mine=ctx.cmd("my_needs"),
-            )
-        )
-
-    @router.command(
-        "my_needs",
-        "mes_besoins",
-        "my_needs",
-        N_("Your needs and what became of them"),
-        audience="member",
+@router.step("need.body")
+async def body(ctx: Context, text: str) -> None:
+    await _answer(
+        ctx,
+        "body",
+        text,
+        ctx.config.limits.text_chars,
+        MIN_BODY,
+        ctx._("Please describe the need in a sentence or two."),
     )
-    async def my_needs(ctx: Context) -> None:
-        await show_mine(ctx)
 
-    @router.action("need.edit")
-    async def edit_existing(ctx: Context, args: list[str]) -> None:
-        await require_phase(ctx, "needs")
-        item = await _own_submitted(ctx, args)
-        ctx.conversation.data = {
-            "edit_id": item.id,
-            "title": item.title,
-            "body": item.body,
-            "theme": item.theme,
-            "code": item.collectivite,
-        }
-        await _summary(ctx)
 
-    @router.action("need.wd")
-    async def withdraw(ctx: Context, args: list[str]) -> None:
-        await require_phase(ctx, "needs")
-        item = await _own_submitted(ctx, args)
-        ctx.ask(
-            "need.wd",
-            ctx._(
-                "Withdraw your need “{title}”? The staff will not review it.",
-                title=quote(item.title),
-            ),
-            [
-                Choice(ctx._("Yes, withdraw it"), f"need.wdok:{item.id}"),
-                Choice(ctx._("No, keep it"), "need.keep"),
-            ],
-            withdraw_id=item.id,
+@router.action("need.th")
+async def theme(ctx: Context, args: list[str]) -> None:
+    data = _require_step(ctx, "need.theme")
+    if len(args) != 1 or args[0] not in themes.keys(await ctx.consultation()):
+        raise stale_button(ctx)
+    data["theme"] = args[0]
+    await _next(ctx)
+
+
+@router.action("need.co")
+async def collectivite(ctx: Context, args: list[str]) -> None:
+    data = _require_step(ctx, "need.co")
+    if len(args) != 1 or args[0] not in await _member_codes(ctx):
+        raise stale_button(ctx)
+    data["code"] = args[0]
+    await _next(ctx)
+
+
+@router.step("need.theme")
+async def typed_theme(ctx: Context, text: str) -> None:
+    _choose_by_number(ctx)
+    await _ask_theme(ctx)
+
+
+@router.step("need.co")
+async def typed_collectivite(ctx: Context, text: str) -> None:
+    _choose_by_number(ctx)
+    await _ask_collectivite(ctx, await _member_codes(ctx))
+
+
+@router.step("need.confirm")
+async def typed_confirm(ctx: Context, text: str) -> None:
+    _choose_by_number(ctx)
+    await _summary(ctx)
+
+
+@router.action("need.ed")
+async def edit_field(ctx: Context, args: list[str]) -> None:
+    data = _require_step(ctx, "need.confirm")
+    if len(args) != 1 or args[0] not in ("title", "body", "theme", "code"):
+        raise stale_button(ctx)
+    previous = data.pop(args[0], None)
+    if previous and args[0] in ("title", "body"):
+        ctx.reply(ctx._("Currently:") + f"\n{previous}")
+    await _next(ctx)
+
+
+@router.action("need.no")
+async def cancel(ctx: Context, args: list[str]) -> None:
+    _require_step(ctx, "need.confirm")
+    ctx.end()
+    ctx.reply(ctx._("Cancelled. Nothing was saved."))
+
+
+@router.action("need.ok")
+async def send(ctx: Context, args: list[str]) -> None:
+    data = _require_step(ctx, "need.confirm")
+    consultation = await require_phase(ctx, "needs")
+    code = str(data.get("code", ""))
+    fields = {k: str(data.get(k, "")) for k in ("title", "body", "theme")}
+    if (
+        code not in await _member_codes(ctx)
+        or not MIN_TITLE <= len(fields["title"]) <= ctx.config.limits.title_chars
+        or not MIN_BODY <= len(fields["body"]) <= ctx.config.limits.text_chars
+        or fields["theme"] not in themes.keys(consultation)
+    ):
+        raise stale_button(ctx)
+    edit_id = data.get("edit_id")
+    if edit_id:
+        if not await contributions.edit(ctx.db, int(edit_id), ctx.person.id, now=ctx.now, **fields):
+            raise Refused(ctx._("This need can no longer be changed: the staff has reviewed it."))
+        ctx.end()
+        ctx.reply(ctx._("Your changes are saved."))
+        return
+    await _check_daily_limit(ctx, consultation)
+    number = await contributions.create(
+        ctx.db,
+        consultation.id,
+        author_id=ctx.person.id,
+        collectivite=code,
+        now=ctx.now,
+        **fields,
+    )
+    ctx.end()
+    ctx.reply(
+        ctx._(
+            "Thank you! Your need no. {number} is recorded. The staff will review it and I "
+            "will tell you what becomes of it. See your needs with {mine}.",
+            number=number,
+            mine=ctx.cmd("my_needs"),
         )
+    )
 
-    @router.action("need.wdok")
-    async def withdraw_ok(ctx: Context, args: list[str]) -> None:
-        data = _require_step(ctx, "need.wd")
-        await require_phase(ctx, "needs")
-        item = await _own_submitted(ctx, args)
-        if data.get("withdraw_id") != item.id:
-            raise stale_button(ctx)
-        await contributions.withdraw(ctx.db, item.id, ctx.person.id, ctx.now)
-        ctx.end()
-        ctx.reply(ctx._("Your need “{title}” is withdrawn.", title=quote(item.title)))
 
-    @router.action("need.keep")
-    async def keep(ctx: Context, args: list[str]) -> None:
-        ctx.end()
-        ctx.reply(ctx._("Nothing was changed."))
+@router.command(
+    "my_needs",
+    "mes_besoins",
+    "my_needs",
+    N_("Your needs and what became of them"),
+    audience="member",
+)
+async def my_needs(ctx: Context) -> None:
+    await show_mine(ctx)
 
-    @router.step("need.wd")
-    async def typed_withdraw(ctx: Context, text: str) -> None:
-        ctx.end()
-        ctx.reply(ctx._("Nothing was changed."))
+
+@router.action("need.edit")
+async def edit_existing(ctx: Context, args: list[str]) -> None:
+    await require_phase(ctx, "needs")
+    item = await _own_submitted(ctx, args)
+    ctx.conversation.data = {
+        "edit_id": item.id,
+        "title": item.title,
+        "body": item.body,
+        "theme": item.theme,
+        "code": item.collectivite,
+    }
+    await _summary(ctx)
+
+
+@router.action("need.wd")
+async def withdraw(ctx: Context, args: list[str]) -> None:
+    await require_phase(ctx, "needs")
+    item = await _own_submitted(ctx, args)
+    ctx.ask(
+        "need.wd",
+        ctx._(
+            "Withdraw your need “{title}”? The staff will not review it.",
+            title=quote(item.title),
+        ),
+        [
+            Choice(ctx._("Yes, withdraw it"), f"need.wdok:{item.id}"),
+            Choice(ctx._("No, keep it"), "need.keep"),
+        ],
+        withdraw_id=item.id,
+    )
+
+
+@router.action("need.wdok")
+async def withdraw_ok(ctx: Context, args: list[str]) -> None:
+    data = _require_step(ctx, "need.wd")
+    await require_phase(ctx, "needs")
+    item = await _own_submitted(ctx, args)
+    if data.get("withdraw_id") != item.id:
+        raise stale_button(ctx)
+    await contributions.withdraw(ctx.db, item.id, ctx.person.id, ctx.now)
+    ctx.end()
+    ctx.reply(ctx._("Your need “{title}” is withdrawn.", title=quote(item.title)))
+
+
+@router.action("need.keep")
+async def keep(ctx: Context, args: list[str]) -> None:
+    ctx.end()
+    ctx.reply(ctx._("Nothing was changed."))
+
+
+@router.step("need.wd")
+async def typed_withdraw(ctx: Context, text: str) -> None:
+    ctx.end()
+    ctx.reply(ctx._("Nothing was changed."))
 
 
 async def _own_submitted(ctx: Context, args: list[str]) -> contributions.Contribution:

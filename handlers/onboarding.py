@@ -16,6 +16,8 @@ from handlers.common import ROLE_LABELS, STATUS_LABELS, place, stale_button
 from handlers.language import language_choices, set_language
 from storage import collectivites, memberships, persons
 
+router = Router("onboarding")
+
 MAX_QUERY = 100
 
 
@@ -63,201 +65,209 @@ def _require_step(ctx: Context, *steps: str) -> None:
         raise stale_button(ctx)
 
 
-def register(router: Router) -> None:
-    @router.command("start", "start", "begin", N_("Say which collectivité you represent"))
-    async def start(ctx: Context) -> None:
-        code = ctx.incoming.args[0][:20] if ctx.incoming.args else None
-        if ctx.person.locale is None:
-            ctx.ask(
-                "onb.lang",
-                "Bienvenue sur Guichet ! Choisissez votre langue.\n"
-                "Welcome to Guichet! Choose your language.",
-                language_choices("onb.lang"),
-                code=code,
-            )
-            return
-        ctx.reply(
-            ctx._(
-                "Welcome to Guichet, the assistant of the national consultation on the "
-                "digital transformation of collectivités."
-            )
-        )
-        ctx.conversation.data["code"] = code
-        await _after_language(ctx, code)
-
-    @router.action("onb.lang")
-    async def pick_language(ctx: Context, args: list[str]) -> None:
-        _require_step(ctx, "onb.lang")
-        if len(args) != 1 or args[0] not in LOCALES:
-            raise stale_button(ctx)
-        await set_language(ctx, args[0])
-        await _after_language(ctx, ctx.conversation.data.get("code"))
-
-    @router.step("onb.lang")
-    async def typed_language(ctx: Context, text: str) -> None:
+@router.command("start", "start", "begin", N_("Say which collectivité you represent"))
+async def start(ctx: Context) -> None:
+    code = ctx.incoming.args[0][:20] if ctx.incoming.args else None
+    if ctx.person.locale is None:
         ctx.ask(
             "onb.lang",
-            "Tapez 1 pour le français. / Type 2 for English.",
+            "Bienvenue sur Guichet ! Choisissez votre langue.\n"
+            "Welcome to Guichet! Choose your language.",
             language_choices("onb.lang"),
+            code=code,
         )
+        return
+    ctx.reply(
+        ctx._(
+            "Welcome to Guichet, the assistant of the national consultation on the "
+            "digital transformation of collectivités."
+        )
+    )
+    ctx.conversation.data["code"] = code
+    await _after_language(ctx, code)
 
-    @router.step("onb.search")
-    async def search(ctx: Context, text: str) -> None:
-        query = " ".join(text.split())
-        if not query:
-            await ask_search(ctx)
-            return
-        if len(query) > MAX_QUERY:
-            ctx.ask(
-                "onb.search",
-                ctx._(
-                    "That is too long for a name: {limit} characters at most.",
-                    limit=ctx.t.number(MAX_QUERY),
-                ),
-            )
-            return
-        matches = await collectivites.lookup(ctx.db, query)
-        if not matches:
-            ctx.ask(
-                "onb.search",
-                ctx._(
-                    "I found no collectivité matching “{query}”. Check the spelling, or try "
-                    "the postcode, the INSEE code, or the name followed by the département "
-                    "number (e.g. “Saint-Julien 24”).",
-                    query=query,
-                ),
-            )
-            return
-        if len(matches) == 1:
-            await _ask_role(ctx, matches[0].collectivite.code)
-            return
-        choices = []
-        for match in matches:
-            label = place(ctx.t, match.collectivite)
-            if match.collectivite.postcodes:
-                label += " — " + match.collectivite.postcodes[0]
-            if (
-                match.via_kind != "postcode"
-                and match.via_name
-                and match.via_name != match.collectivite.name
-            ):
-                label = f"{match.via_name} → {label}"
-            choices.append(Choice(label, f"onb.pick:{match.collectivite.code}"))
+
+@router.action("onb.lang")
+async def pick_language(ctx: Context, args: list[str]) -> None:
+    _require_step(ctx, "onb.lang")
+    if len(args) != 1 or args[0] not in LOCALES:
+        raise stale_button(ctx)
+    await set_language(ctx, args[0])
+    await _after_language(ctx, ctx.conversation.data.get("code"))
+
+
+@router.step("onb.lang")
+async def typed_language(ctx: Context, text: str) -> None:
+    ctx.ask(
+        "onb.lang",
+        "Tapez 1 pour le français. / Type 2 for English.",
+        language_choices("onb.lang"),
+    )
+
+
+@router.step("onb.search")
+async def search(ctx: Context, text: str) -> None:
+    query = " ".join(text.split())
+    if not query:
+        await ask_search(ctx)
+        return
+    if len(query) > MAX_QUERY:
         ctx.ask(
             "onb.search",
             ctx._(
-                "Several collectivités match “{query}”. Type the number of yours, "
-                "or type a more precise search:",
+                "That is too long for a name: {limit} characters at most.",
+                limit=ctx.t.number(MAX_QUERY),
+            ),
+        )
+        return
+    matches = await collectivites.lookup(ctx.db, query)
+    if not matches:
+        ctx.ask(
+            "onb.search",
+            ctx._(
+                "I found no collectivité matching “{query}”. Check the spelling, or try "
+                "the postcode, the INSEE code, or the name followed by the département "
+                "number (e.g. “Saint-Julien 24”).",
                 query=query,
             ),
-            choices,
         )
+        return
+    if len(matches) == 1:
+        await _ask_role(ctx, matches[0].collectivite.code)
+        return
+    choices = []
+    for match in matches:
+        label = place(ctx.t, match.collectivite)
+        if match.collectivite.postcodes:
+            label += " — " + match.collectivite.postcodes[0]
+        if (
+            match.via_kind != "postcode"
+            and match.via_name
+            and match.via_name != match.collectivite.name
+        ):
+            label = f"{match.via_name} → {label}"
+        choices.append(Choice(label, f"onb.pick:{match.collectivite.code}"))
+    ctx.ask(
+        "onb.search",
+        ctx._(
+            "Several collectivités match “{query}”. Type the number of yours, "
+            "or type a more precise search:",
+            query=query,
+        ),
+        choices,
+    )
 
-    @router.action("onb.pick")
-    async def pick(ctx: Context, args: list[str]) -> None:
-        _require_step(ctx, "onb.search")
-        if len(args) != 1:
-            raise stale_button(ctx)
-        await _ask_role(ctx, args[0])
 
-    @router.action("onb.again")
-    async def again(ctx: Context, args: list[str]) -> None:
-        _require_step(ctx, "onb.role", "onb.confirm")
-        await ask_search(ctx)
+@router.action("onb.pick")
+async def pick(ctx: Context, args: list[str]) -> None:
+    _require_step(ctx, "onb.search")
+    if len(args) != 1:
+        raise stale_button(ctx)
+    await _ask_role(ctx, args[0])
 
-    @router.step("onb.role")
-    async def typed_role(ctx: Context, text: str) -> None:
-        code = str(ctx.conversation.data.get("code", ""))
-        ctx.reply(ctx._("Please choose one of the answers by typing its number."))
-        await _ask_role(ctx, code)
 
-    @router.action("onb.role")
-    async def role(ctx: Context, args: list[str]) -> None:
-        _require_step(ctx, "onb.role")
-        if len(args) != 1 or args[0] not in ROLE_LABELS:
-            raise stale_button(ctx)
-        code = str(ctx.conversation.data.get("code", ""))
-        found = await collectivites.get(ctx.db, code)
-        if found is None:
-            raise stale_button(ctx)
-        ctx.ask(
-            "onb.confirm",
-            ctx._(
-                "Please confirm: you represent {place} as {role}.",
-                place=place(ctx.t, found),
-                role=ctx._(ROLE_LABELS[args[0]]),
-            ),
-            [Choice(ctx._("Confirm"), "onb.ok"), Choice(ctx._("Start again"), "onb.again")],
-            role=args[0],
-        )
+@router.action("onb.again")
+async def again(ctx: Context, args: list[str]) -> None:
+    _require_step(ctx, "onb.role", "onb.confirm")
+    await ask_search(ctx)
 
-    @router.step("onb.confirm")
-    async def typed_confirm(ctx: Context, text: str) -> None:
-        ctx.ask(
-            "onb.confirm",
-            ctx._("Please choose one of the answers by typing its number."),
-            [Choice(ctx._("Confirm"), "onb.ok"), Choice(ctx._("Start again"), "onb.again")],
-        )
 
-    @router.action("onb.ok")
-    async def confirm(ctx: Context, args: list[str]) -> None:
-        _require_step(ctx, "onb.confirm")
-        code = str(ctx.conversation.data.get("code", ""))
-        role = ctx.conversation.data.get("role")
-        found = await collectivites.get(ctx.db, code)
-        if found is None or role not in ROLE_LABELS:
-            raise stale_button(ctx)
-        existing = await memberships.get_for(ctx.db, ctx.person.id, code)
-        if existing and existing.status == "approved" and existing.role == role:
-            ctx.end()
-            ctx.reply(ctx._("You are already registered for {place}.", place=place(ctx.t, found)))
-            return
-        open_mode = ctx.config.verification == "open"
-        identities = await persons.identities(ctx.db, ctx.person.id)
-        membership = await memberships.request(
-            ctx.db,
-            ctx.person.id,
-            code,
-            role,
-            approve=open_mode,
-            evidence=evidence.stored(identities),
-            now=ctx.now,
-        )
-        if ctx.person.acting_for is None or open_mode:
-            await persons.set_acting_for(ctx.db, ctx.person.id, code)
+@router.step("onb.role")
+async def typed_role(ctx: Context, text: str) -> None:
+    code = str(ctx.conversation.data.get("code", ""))
+    ctx.reply(ctx._("Please choose one of the answers by typing its number."))
+    await _ask_role(ctx, code)
+
+
+@router.action("onb.role")
+async def role(ctx: Context, args: list[str]) -> None:
+    _require_step(ctx, "onb.role")
+    if len(args) != 1 or args[0] not in ROLE_LABELS:
+        raise stale_button(ctx)
+    code = str(ctx.conversation.data.get("code", ""))
+    found = await collectivites.get(ctx.db, code)
+    if found is None:
+        raise stale_button(ctx)
+    ctx.ask(
+        "onb.confirm",
+        ctx._(
+            "Please confirm: you represent {place} as {role}.",
+            place=place(ctx.t, found),
+            role=ctx._(ROLE_LABELS[args[0]]),
+        ),
+        [Choice(ctx._("Confirm"), "onb.ok"), Choice(ctx._("Start again"), "onb.again")],
+        role=args[0],
+    )
+
+
+@router.step("onb.confirm")
+async def typed_confirm(ctx: Context, text: str) -> None:
+    ctx.ask(
+        "onb.confirm",
+        ctx._("Please choose one of the answers by typing its number."),
+        [Choice(ctx._("Confirm"), "onb.ok"), Choice(ctx._("Start again"), "onb.again")],
+    )
+
+
+@router.action("onb.ok")
+async def confirm(ctx: Context, args: list[str]) -> None:
+    _require_step(ctx, "onb.confirm")
+    code = str(ctx.conversation.data.get("code", ""))
+    role = ctx.conversation.data.get("role")
+    found = await collectivites.get(ctx.db, code)
+    if found is None or role not in ROLE_LABELS:
+        raise stale_button(ctx)
+    existing = await memberships.get_for(ctx.db, ctx.person.id, code)
+    if existing and existing.status == "approved" and existing.role == role:
         ctx.end()
-        if open_mode:
-            ctx.reply(
-                ctx._(
-                    "Welcome! You are registered as {role} of {place}. Type {help} to see "
-                    "what you can do.",
-                    role=ctx._(ROLE_LABELS[membership.role]),
-                    place=place(ctx.t, found),
-                    help=ctx.cmd("help"),
-                )
-            )
-            return
+        ctx.reply(ctx._("You are already registered for {place}.", place=place(ctx.t, found)))
+        return
+    open_mode = ctx.config.verification == "open"
+    identities = await persons.identities(ctx.db, ctx.person.id)
+    membership = await memberships.request(
+        ctx.db,
+        ctx.person.id,
+        code,
+        role,
+        approve=open_mode,
+        evidence=evidence.stored(identities),
+        now=ctx.now,
+    )
+    if ctx.person.acting_for is None or open_mode:
+        await persons.set_acting_for(ctx.db, ctx.person.id, code)
+    ctx.end()
+    if open_mode:
         ctx.reply(
             ctx._(
-                "Thank you. Your request to represent {place} as {role} is {status}; "
-                "I will tell you as soon as it is decided.",
-                place=place(ctx.t, found),
+                "Welcome! You are registered as {role} of {place}. Type {help} to see "
+                "what you can do.",
                 role=ctx._(ROLE_LABELS[membership.role]),
-                status=ctx._(STATUS_LABELS["pending"]),
+                place=place(ctx.t, found),
+                help=ctx.cmd("help"),
             )
         )
-        for member in await persons.with_role(ctx.db, "staff", "admin"):
-            await ctx.notify(
-                member.id,
-                "staff",
-                lambda r: Reply(
-                    r._(
-                        "New request: {person} asks to represent {place} as {role}. "
-                        "Type {command} to review it.",
-                        person=ctx.person.display_name or r._("someone"),
-                        place=place(r.t, found),
-                        role=r._(ROLE_LABELS[membership.role]),
-                        command=r.cmd("moderation"),
-                    )
-                ),
-            )
+        return
+    ctx.reply(
+        ctx._(
+            "Thank you. Your request to represent {place} as {role} is {status}; "
+            "I will tell you as soon as it is decided.",
+            place=place(ctx.t, found),
+            role=ctx._(ROLE_LABELS[membership.role]),
+            status=ctx._(STATUS_LABELS["pending"]),
+        )
+    )
+    for member in await persons.with_role(ctx.db, "staff", "admin"):
+        await ctx.notify(
+            member.id,
+            "staff",
+            lambda r: Reply(
+                r._(
+                    "New request: {person} asks to represent {place} as {role}. "
+                    "Type {command} to review it.",
+                    person=ctx.person.display_name or r._("someone"),
+                    place=place(r.t, found),
+                    role=r._(ROLE_LABELS[membership.role]),
+                    command=r.cmd("moderation"),
+                )
+            ),
+        )

@@ -16,6 +16,8 @@ from handlers.proposal_common import LEVEL_LABELS, button, cap, heading, require
 from handlers.support import SETTING, may_commit
 from storage import supports
 
+router = Router("our_supports")
+
 
 async def show_mine(ctx: Context) -> None:
     consultation = await require_consultation(ctx)
@@ -58,18 +60,18 @@ async def show_mine(ctx: Context) -> None:
     ctx.reply("\n".join(lines), choices)
 
 
-def register(router: Router) -> None:
-    @router.command(
-        "my_supports",
-        "mes_soutiens",
-        "my_supports",
-        N_("The supports of your collectivités"),
-        audience="member",
-        phases=["support", "selection"],
-    )
-    async def my_supports(ctx: Context) -> None:
-        await show_mine(ctx)
+@router.command(
+    "my_supports",
+    "mes_soutiens",
+    "my_supports",
+    N_("The supports of your collectivités"),
+    audience="member",
+    phases=["support", "selection"],
+)
+async def my_supports(ctx: Context) -> None:
+    await show_mine(ctx)
 
-    @router.action("sup.mine")
-    async def mine(ctx: Context, args: list[str]) -> None:
-        await show_mine(ctx)
+
+@router.action("sup.mine")
+async def mine(ctx: Context, args: list[str]) -> None:
+    await show_mine(ctx)

@@ -24,6 +24,8 @@ from storage.audiences import Audience
 from storage.consultations import Consultation, Phase
 from storage.phases import CalendarError
 
+router = Router("phases")
+
 OPEN = ("ouvrir", "open")
 CLOSE = ("fermer", "close")
 DATES = ("dates",)
@@ -263,91 +265,98 @@ def _dates_help(ctx: Context, phase: Phase) -> str:
     )
 
 
-def register(router: Router) -> None:
-    @router.command(
-        "phase",
-        "phase",
-        "phase",
-        N_("Change the calendar: dates, open or close a phase"),
-        audience="staff",
-    )
-    async def phase_command(ctx: Context) -> None:
-        args = list(ctx.incoming.args)
-        if not args:
-            await show_all(ctx)
-            return
-        consultation = await require_consultation(ctx)
-        if not args[0].isdigit() or not 1 <= int(args[0]) <= len(consultation.phases):
-            raise Refused(
-                ctx._(
-                    "There is no phase “{number}”: type {command} to see the phases.",
-                    number=args[0][:20],
-                    command=ctx.cmd("phase"),
-                )
-            )
-        phase = next(p for p in consultation.phases if p.position == int(args[0]))
-        verb = args[1].lower() if len(args) > 1 else ""
-        if not verb:
-            await show_one(ctx, phase)
-        elif verb in OPEN and len(args) == 2:
-            await _ask_open(ctx, phase)
-        elif verb in CLOSE and len(args) == 2:
-            await _close_prompt(ctx, phase)
-        elif verb in DATES and len(args) > 2:
-            await _set_dates(ctx, phase, args[2:])
-        elif verb in DATES:
-            ctx.ask("ph.dates", _dates_help(ctx, phase), phase=phase.id)
-        else:
-            await show_one(ctx, phase)
-
-    async def _close_prompt(ctx: Context, phase: Phase) -> None:
-        if not phase.is_open(ctx.now):
-            raise _problem(ctx, CalendarError("not_open"))
-        ctx.reply(
-            ctx._("Close {phase} now?", phase=_title(ctx, phase)),
-            [
-                Choice(ctx._("Yes, close it now"), f"ph.do:close:{phase.id}"),
-                Choice(ctx._("No, go back"), f"ph.show:{phase.id}"),
-            ],
-        )
-
-    @router.step("ph.dates")
-    async def dates_step(ctx: Context, text: str) -> None:
-        require_staff(ctx)
-        consultation = await require_consultation(ctx)
-        phase = calendar.find(consultation, int(ctx.conversation.data.get("phase", 0)))
-        if phase is None:  # the calendar changed under the conversation
-            ctx.end()
-            ctx.reply(stale_button(ctx).message)
-            return
-        await _set_dates(ctx, phase, text.split())
-
-    @router.action("ph.all")
-    async def all_phases(ctx: Context, args: list[str]) -> None:
-        require_staff(ctx)
+@router.command(
+    "phase",
+    "phase",
+    "phase",
+    N_("Change the calendar: dates, open or close a phase"),
+    audience="staff",
+)
+async def phase_command(ctx: Context) -> None:
+    args = list(ctx.incoming.args)
+    if not args:
         await show_all(ctx)
-
-    @router.action("ph.show")
-    async def show(ctx: Context, args: list[str]) -> None:
-        await show_one(ctx, await _phase(ctx, args))
-
-    @router.action("ph.open")
-    async def ask_open(ctx: Context, args: list[str]) -> None:
-        await _ask_open(ctx, await _phase(ctx, args))
-
-    @router.action("ph.close")
-    async def ask_close(ctx: Context, args: list[str]) -> None:
-        await _close_prompt(ctx, await _phase(ctx, args))
-
-    @router.action("ph.dates")
-    async def ask_dates(ctx: Context, args: list[str]) -> None:
-        phase = await _phase(ctx, args)
+        return
+    consultation = await require_consultation(ctx)
+    if not args[0].isdigit() or not 1 <= int(args[0]) <= len(consultation.phases):
+        raise Refused(
+            ctx._(
+                "There is no phase “{number}”: type {command} to see the phases.",
+                number=args[0][:20],
+                command=ctx.cmd("phase"),
+            )
+        )
+    phase = next(p for p in consultation.phases if p.position == int(args[0]))
+    verb = args[1].lower() if len(args) > 1 else ""
+    if not verb:
+        await show_one(ctx, phase)
+    elif verb in OPEN and len(args) == 2:
+        await _ask_open(ctx, phase)
+    elif verb in CLOSE and len(args) == 2:
+        await _close_prompt(ctx, phase)
+    elif verb in DATES and len(args) > 2:
+        await _set_dates(ctx, phase, args[2:])
+    elif verb in DATES:
         ctx.ask("ph.dates", _dates_help(ctx, phase), phase=phase.id)
+    else:
+        await show_one(ctx, phase)
 
-    @router.action("ph.do")
-    async def do(ctx: Context, args: list[str]) -> None:
-        if len(args) != 2 or args[0] not in ("open", "close"):
-            require_staff(ctx)
-            raise stale_button(ctx)
-        phase = await _phase(ctx, args[1:])
-        await (_open if args[0] == "open" else _close)(ctx, phase)
+
+async def _close_prompt(ctx: Context, phase: Phase) -> None:
+    if not phase.is_open(ctx.now):
+        raise _problem(ctx, CalendarError("not_open"))
+    ctx.reply(
+        ctx._("Close {phase} now?", phase=_title(ctx, phase)),
+        [
+            Choice(ctx._("Yes, close it now"), f"ph.do:close:{phase.id}"),
+            Choice(ctx._("No, go back"), f"ph.show:{phase.id}"),
+        ],
+    )
+
+
+@router.step("ph.dates")
+async def dates_step(ctx: Context, text: str) -> None:
+    require_staff(ctx)
+    consultation = await require_consultation(ctx)
+    phase = calendar.find(consultation, int(ctx.conversation.data.get("phase", 0)))
+    if phase is None:  # the calendar changed under the conversation
+        ctx.end()
+        ctx.reply(stale_button(ctx).message)
+        return
+    await _set_dates(ctx, phase, text.split())
+
+
+@router.action("ph.all")
+async def all_phases(ctx: Context, args: list[str]) -> None:
+    require_staff(ctx)
+    await show_all(ctx)
+
+
+@router.action("ph.show")
+async def show(ctx: Context, args: list[str]) -> None:
+    await show_one(ctx, await _phase(ctx, args))
+
+
+@router.action("ph.open")
+async def ask_open(ctx: Context, args: list[str]) -> None:
+    await _ask_open(ctx, await _phase(ctx, args))
+
+
+@router.action("ph.close")
+async def ask_close(ctx: Context, args: list[str]) -> None:
+    await _close_prompt(ctx, await _phase(ctx, args))
+
+
+@router.action("ph.dates")
+async def ask_dates(ctx: Context, args: list[str]) -> None:
+    phase = await _phase(ctx, args)
+    ctx.ask("ph.dates", _dates_help(ctx, phase), phase=phase.id)
+
+
+@router.action("ph.do")
+async def do(ctx: Context, args: list[str]) -> None:
+    if len(args) != 2 or args[0] not in ("open", "close"):
+        require_staff(ctx)
+        raise stale_button(ctx)
+    phase = await _phase(ctx, args[1:])
+    await (_open if args[0] == "open" else _close)(ctx, phase)

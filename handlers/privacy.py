@@ -15,70 +15,76 @@ from bot.core.router import Router
 from handlers.common import stale_button
 from storage import personal_data
 
+router = Router("privacy")
 
-def register(router: Router) -> None:
-    @router.command(
-        "privacy", "confidentialite", "privacy", N_("What is kept about you, why and for how long")
+
+@router.command(
+    "privacy", "confidentialite", "privacy", N_("What is kept about you, why and for how long")
+)
+async def privacy(ctx: Context) -> None:
+    contact = ctx.config.privacy_contact or ctx._("the consultation staff, in this chat")
+    ctx.reply(
+        ctx._(
+            "Your personal data\n\n"
+            "What is kept: your identity on this messenger and the name it shows, your "
+            "language, the collectivités you represent and your role, the needs you wrote, "
+            "your votes and the supports you committed for your collectivité.\n"
+            "Why: to run the national consultation, check who speaks for which "
+            "collectivité, and tell you what becomes of your contributions.\n"
+            "For how long: {days} days after your last message, then it is erased "
+            "automatically. The supports of your collectivité and the vote counts stay, "
+            "without your name.\n"
+            "Who sees it: the consultation staff only; the steering committee receives "
+            "counts and the supports of collectivités, not your messages.\n"
+            "Your rights: {export} sends you everything held about you; {delete} erases it. "
+            "Contact: {contact}.",
+            days=ctx.t.number(ctx.config.retention_days),
+            export=ctx.cmd("my_data"),
+            delete=ctx.cmd("delete_me"),
+            contact=contact,
+        )
     )
-    async def privacy(ctx: Context) -> None:
-        contact = ctx.config.privacy_contact or ctx._("the consultation staff, in this chat")
-        ctx.reply(
-            ctx._(
-                "Your personal data\n\n"
-                "What is kept: your identity on this messenger and the name it shows, your "
-                "language, the collectivités you represent and your role, the needs you wrote, "
-                "your votes and the supports you committed for your collectivité.\n"
-                "Why: to run the national consultation, check who speaks for which "
-                "collectivité, and tell you what becomes of your contributions.\n"
-                "For how long: {days} days after your last message, then it is erased "
-                "automatically. The supports of your collectivité and the vote counts stay, "
-                "without your name.\n"
-                "Who sees it: the consultation staff only; the steering committee receives "
-                "counts and the supports of collectivités, not your messages.\n"
-                "Your rights: {export} sends you everything held about you; {delete} erases it. "
-                "Contact: {contact}.",
-                days=ctx.t.number(ctx.config.retention_days),
-                export=ctx.cmd("my_data"),
-                delete=ctx.cmd("delete_me"),
-                contact=contact,
-            )
-        )
 
-    @router.command("my_data", "mes_donnees", "my_data", N_("Receive everything held about you"))
-    async def my_data(ctx: Context) -> None:
-        data = await personal_data.export(ctx.db, ctx.person.id)
-        content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
-        ctx.reply(
-            ctx._("Here is everything Guichet holds about you, as a JSON file."),
-            file=File("guichet-personal-data.json", content, "application/json"),
-        )
 
-    @router.command("delete_me", "supprimer_compte", "delete_me", N_("Erase your personal data"))
-    async def delete_me(ctx: Context) -> None:
-        ctx.ask(
-            "gdpr.confirm",
-            ctx._(
-                "Erase your personal data? Your identity, your memberships and the texts you "
-                "wrote will be erased; the supports of your collectivité and the vote counts "
-                "stay, without your name. This cannot be undone."
-            ),
-            [Choice(ctx._("Yes, erase my data"), "gdpr.erase"), Choice(ctx._("No"), "gdpr.keep")],
-        )
+@router.command("my_data", "mes_donnees", "my_data", N_("Receive everything held about you"))
+async def my_data(ctx: Context) -> None:
+    data = await personal_data.export(ctx.db, ctx.person.id)
+    content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+    ctx.reply(
+        ctx._("Here is everything Guichet holds about you, as a JSON file."),
+        file=File("guichet-personal-data.json", content, "application/json"),
+    )
 
-    @router.action("gdpr.erase")
-    async def erase(ctx: Context, args: list[str]) -> None:
-        if ctx.conversation.step != "gdpr.confirm":
-            raise stale_button(ctx)
-        await personal_data.erase(ctx.db, ctx.person.id, ctx.now)
-        ctx.end()
-        ctx.reply(ctx._("Your personal data is erased. Thank you for taking part."))
 
-    @router.action("gdpr.keep")
-    async def keep(ctx: Context, args: list[str]) -> None:
-        ctx.end()
-        ctx.reply(ctx._("Nothing was changed."))
+@router.command("delete_me", "supprimer_compte", "delete_me", N_("Erase your personal data"))
+async def delete_me(ctx: Context) -> None:
+    ctx.ask(
+        "gdpr.confirm",
+        ctx._(
+            "Erase your personal data? Your identity, your memberships and the texts you "
+            "wrote will be erased; the supports of your collectivité and the vote counts "
+            "stay, without your name. This cannot be undone."
+        ),
+        [Choice(ctx._("Yes, erase my data"), "gdpr.erase"), Choice(ctx._("No"), "gdpr.keep")],
+    )
 
-    @router.step("gdpr.confirm")
-    async def typed(ctx: Context, text: str) -> None:
-        ctx.end()
-        ctx.reply(ctx._("Nothing was changed."))
+
+@router.action("gdpr.erase")
+async def erase(ctx: Context, args: list[str]) -> None:
+    if ctx.conversation.step != "gdpr.confirm":
+        raise stale_button(ctx)
+    await personal_data.erase(ctx.db, ctx.person.id, ctx.now)
+    ctx.end()
+    ctx.reply(ctx._("Your personal data is erased. Thank you for taking part."))
+
+
+@router.action("gdpr.keep")
+async def keep(ctx: Context, args: list[str]) -> None:
+    ctx.end()
+    ctx.reply(ctx._("Nothing was changed."))
+
+
+@router.step("gdpr.confirm")
+async def typed(ctx: Context, text: str) -> None:
+    ctx.end()
+    ctx.reply(ctx._("Nothing was changed."))

@@ -11,6 +11,8 @@ from handlers.language import LANGUAGE_NAMES
 from handlers.onboarding import ask_search
 from storage import memberships, persons
 
+router = Router("profile")
+
 
 async def show_profile(ctx: Context) -> None:
     person = ctx.person
@@ -56,66 +58,71 @@ async def show_profile(ctx: Context) -> None:
     ctx.reply("\n".join(lines), choices)
 
 
-def register(router: Router) -> None:
-    @router.command("profile", "profil", "profile", N_("Your profile and your collectivités"))
-    async def profile(ctx: Context) -> None:
-        await show_profile(ctx)
+@router.command("profile", "profil", "profile", N_("Your profile and your collectivités"))
+async def profile(ctx: Context) -> None:
+    await show_profile(ctx)
 
-    @router.action("prof.act")
-    async def act(ctx: Context, args: list[str]) -> None:
-        membership = await memberships.get_for(ctx.db, ctx.person.id, args[0]) if args else None
-        if membership is None or membership.status != "approved":
-            raise stale_button(ctx)
-        await persons.set_acting_for(ctx.db, ctx.person.id, membership.collectivite)
-        ctx.reply(ctx._("You now act for {name}.", name=membership.collectivite_name))
 
-    @router.action("prof.leave")
-    async def leave(ctx: Context, args: list[str]) -> None:
-        membership = await memberships.get_for(ctx.db, ctx.person.id, args[0]) if args else None
-        if membership is None:
-            raise stale_button(ctx)
-        ctx.ask(
-            "prof.leave",
-            ctx._(
-                "Do you really want to stop representing {name}? The supports it has "
-                "committed stay; you can ask to join again later.",
-                name=membership.collectivite_name,
+@router.action("prof.act")
+async def act(ctx: Context, args: list[str]) -> None:
+    membership = await memberships.get_for(ctx.db, ctx.person.id, args[0]) if args else None
+    if membership is None or membership.status != "approved":
+        raise stale_button(ctx)
+    await persons.set_acting_for(ctx.db, ctx.person.id, membership.collectivite)
+    ctx.reply(ctx._("You now act for {name}.", name=membership.collectivite_name))
+
+
+@router.action("prof.leave")
+async def leave(ctx: Context, args: list[str]) -> None:
+    membership = await memberships.get_for(ctx.db, ctx.person.id, args[0]) if args else None
+    if membership is None:
+        raise stale_button(ctx)
+    ctx.ask(
+        "prof.leave",
+        ctx._(
+            "Do you really want to stop representing {name}? The supports it has "
+            "committed stay; you can ask to join again later.",
+            name=membership.collectivite_name,
+        ),
+        [
+            Choice(
+                ctx._("Yes, leave {name}", name=membership.collectivite_name),
+                f"prof.left:{membership.collectivite}",
             ),
-            [
-                Choice(
-                    ctx._("Yes, leave {name}", name=membership.collectivite_name),
-                    f"prof.left:{membership.collectivite}",
-                ),
-                Choice(ctx._("No, stay"), "prof.stay"),
-            ],
-            code=membership.collectivite,
+            Choice(ctx._("No, stay"), "prof.stay"),
+        ],
+        code=membership.collectivite,
+    )
+
+
+@router.step("prof.leave")
+async def typed_leave(ctx: Context, text: str) -> None:
+    ctx.end()
+    ctx.reply(ctx._("Nothing was changed."))
+
+
+@router.action("prof.left")
+async def left(ctx: Context, args: list[str]) -> None:
+    if ctx.conversation.step != "prof.leave" or args != [ctx.conversation.data.get("code")]:
+        raise stale_button(ctx)
+    membership = await memberships.get_for(ctx.db, ctx.person.id, args[0])
+    if membership is None or not await memberships.leave(ctx.db, ctx.person.id, args[0]):
+        raise stale_button(ctx)
+    if ctx.person.acting_for == args[0]:
+        remaining = await memberships.approved_of_person(ctx.db, ctx.person.id)
+        await persons.set_acting_for(
+            ctx.db, ctx.person.id, remaining[0].collectivite if remaining else None
         )
+    ctx.end()
+    ctx.reply(ctx._("You no longer represent {name}.", name=membership.collectivite_name))
 
-    @router.step("prof.leave")
-    async def typed_leave(ctx: Context, text: str) -> None:
-        ctx.end()
-        ctx.reply(ctx._("Nothing was changed."))
 
-    @router.action("prof.left")
-    async def left(ctx: Context, args: list[str]) -> None:
-        if ctx.conversation.step != "prof.leave" or args != [ctx.conversation.data.get("code")]:
-            raise stale_button(ctx)
-        membership = await memberships.get_for(ctx.db, ctx.person.id, args[0])
-        if membership is None or not await memberships.leave(ctx.db, ctx.person.id, args[0]):
-            raise stale_button(ctx)
-        if ctx.person.acting_for == args[0]:
-            remaining = await memberships.approved_of_person(ctx.db, ctx.person.id)
-            await persons.set_acting_for(
-                ctx.db, ctx.person.id, remaining[0].collectivite if remaining else None
-            )
-        ctx.end()
-        ctx.reply(ctx._("You no longer represent {name}.", name=membership.collectivite_name))
+@router.action("prof.stay")
+async def stay(ctx: Context, args: list[str]) -> None:
+    ctx.end()
+    ctx.reply(ctx._("Nothing was changed."))
 
-    @router.action("prof.stay")
-    async def stay(ctx: Context, args: list[str]) -> None:
-        ctx.end()
-        ctx.reply(ctx._("Nothing was changed."))
 
-    @router.action("prof.add")
-    async def add(ctx: Context, args: list[str]) -> None:
-        await ask_search(ctx)
+@router.action("prof.add")
+async def add(ctx: Context, args: list[str]) -> None:
+    await ask_search(ctx)

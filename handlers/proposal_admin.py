@@ -22,6 +22,8 @@ from handlers.review import (
 from storage import proposals
 from storage.consultations import Consultation
 
+router = Router("proposal_admin")
+
 FIELDS = ("number", "title", "summary", "theme")
 
 
@@ -48,222 +50,228 @@ def _check(ctx: Context, field: str, value: str) -> str | None:
     return None
 
 
-def register(router: Router) -> None:
-    @router.command(
-        "new_proposal",
-        "nouvelle_proposition",
-        "new_proposal",
-        N_("Create a proposal"),
-        audience="staff",
+@router.command(
+    "new_proposal",
+    "nouvelle_proposition",
+    "new_proposal",
+    N_("Create a proposal"),
+    audience="staff",
+)
+async def new(ctx: Context) -> None:
+    await require_consultation(ctx)
+    ctx.ask("padm.title", ctx._("Title of the new proposal?"))
+
+
+@router.action("padm.keep")
+async def keep_title(ctx: Context, args: list[str]) -> None:
+    """The contribution being grouped lends its title to the new proposal."""
+    if ctx.conversation.step != "padm.title" or args != [str(ctx.conversation.data.get("group"))]:
+        raise stale_button(ctx)
+    item = await waiting_contribution(ctx, args)
+    await title(ctx, item.title[: ctx.config.limits.title_chars])
+
+
+@router.step("padm.title")
+async def title(ctx: Context, text: str) -> None:
+    require_staff(ctx)
+    problem = _check(ctx, "title", text)
+    if problem:
+        ctx.ask("padm.title", problem)
+        return
+    ctx.ask(
+        "padm.summary",
+        ctx._("Summary of the proposal, as participants will read it?"),
+        title=text,
     )
-    async def new(ctx: Context) -> None:
-        await require_consultation(ctx)
-        ctx.ask("padm.title", ctx._("Title of the new proposal?"))
 
-    @router.action("padm.keep")
-    async def keep_title(ctx: Context, args: list[str]) -> None:
-        """The contribution being grouped lends its title to the new proposal."""
-        if ctx.conversation.step != "padm.title" or args != [
-            str(ctx.conversation.data.get("group"))
-        ]:
-            raise stale_button(ctx)
-        item = await waiting_contribution(ctx, args)
-        await title(ctx, item.title[: ctx.config.limits.title_chars])
 
-    @router.step("padm.title")
-    async def title(ctx: Context, text: str) -> None:
-        require_staff(ctx)
-        problem = _check(ctx, "title", text)
-        if problem:
-            ctx.ask("padm.title", problem)
-            return
-        ctx.ask(
-            "padm.summary",
-            ctx._("Summary of the proposal, as participants will read it?"),
-            title=text,
-        )
+@router.step("padm.summary")
+async def summary(ctx: Context, text: str) -> None:
+    require_staff(ctx)
+    problem = _check(ctx, "summary", text)
+    if problem:
+        ctx.ask("padm.summary", problem)
+        return
+    consultation = await require_consultation(ctx)
+    ctx.ask(
+        "padm.theme",
+        ctx._("Theme of the proposal?"),
+        _theme_choices(ctx, consultation, "padm.th"),
+        summary=text,
+    )
 
-    @router.step("padm.summary")
-    async def summary(ctx: Context, text: str) -> None:
-        require_staff(ctx)
-        problem = _check(ctx, "summary", text)
-        if problem:
-            ctx.ask("padm.summary", problem)
-            return
-        consultation = await require_consultation(ctx)
-        ctx.ask(
-            "padm.theme",
-            ctx._("Theme of the proposal?"),
-            _theme_choices(ctx, consultation, "padm.th"),
-            summary=text,
-        )
 
-    @router.step("padm.theme")
-    async def typed_theme(ctx: Context, text: str) -> None:
-        ctx.reply(ctx._("Please choose one of the answers by typing its number."))
-        ctx.keep_menu = True
+@router.step("padm.theme")
+async def typed_theme(ctx: Context, text: str) -> None:
+    ctx.reply(ctx._("Please choose one of the answers by typing its number."))
+    ctx.keep_menu = True
 
-    @router.action("padm.th")
-    async def theme(ctx: Context, args: list[str]) -> None:
-        require_staff(ctx)
-        consultation = await require_consultation(ctx)
-        data = ctx.conversation.data
-        if (
-            ctx.conversation.step != "padm.theme"
-            or args[:1] == []
-            or (args[0] not in themes.keys(consultation))
-        ):
-            raise stale_button(ctx)
-        group = data.get("group")
-        item = await waiting_contribution(ctx, [str(group)]) if group else None
-        created = await proposals.create(
-            ctx.db,
-            consultation.id,
-            title=str(data["title"]),
-            summary=str(data["summary"]),
-            theme=args[0],
-            now=ctx.now,
-        )
-        await ctx.audit("proposal.create", f"proposal:{created.number}", title=created.title)
-        ctx.end()
-        if item is None:
-            ctx.reply(
-                ctx._(
-                    "Proposal {number} “{title}” is created.",
-                    number=created.number,
-                    title=created.title,
-                )
-            )
-            return
-        await group_into(ctx, [item], created)
+
+@router.action("padm.th")
+async def theme(ctx: Context, args: list[str]) -> None:
+    require_staff(ctx)
+    consultation = await require_consultation(ctx)
+    data = ctx.conversation.data
+    if (
+        ctx.conversation.step != "padm.theme"
+        or args[:1] == []
+        or (args[0] not in themes.keys(consultation))
+    ):
+        raise stale_button(ctx)
+    group = data.get("group")
+    item = await waiting_contribution(ctx, [str(group)]) if group else None
+    created = await proposals.create(
+        ctx.db,
+        consultation.id,
+        title=str(data["title"]),
+        summary=str(data["summary"]),
+        theme=args[0],
+        now=ctx.now,
+    )
+    await ctx.audit("proposal.create", f"proposal:{created.number}", title=created.title)
+    ctx.end()
+    if item is None:
         ctx.reply(
             ctx._(
-                "Proposal {number} “{title}” is created, with contribution no. {id}.",
+                "Proposal {number} “{title}” is created.",
                 number=created.number,
                 title=created.title,
-                id=item.id,
             )
         )
-        await show_contribution_queue(ctx)
-
-    @router.command(
-        "edit_proposal",
-        "modifier_proposition",
-        "edit_proposal",
-        N_("Change a proposal: its number, title, summary or theme"),
-        audience="staff",
+        return
+    await group_into(ctx, [item], created)
+    ctx.reply(
+        ctx._(
+            "Proposal {number} “{title}” is created, with contribution no. {id}.",
+            number=created.number,
+            title=created.title,
+            id=item.id,
+        )
     )
-    async def edit(ctx: Context) -> None:
-        consultation = await require_consultation(ctx)
-        args = ctx.incoming.args
-        if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 6:
-            raise Refused(
-                ctx._(
-                    "Type {command} followed by the proposal number, e.g. {command} 12",
-                    command=ctx.cmd("edit_proposal"),
-                )
+    await show_contribution_queue(ctx)
+
+
+@router.command(
+    "edit_proposal",
+    "modifier_proposition",
+    "edit_proposal",
+    N_("Change a proposal: its number, title, summary or theme"),
+    audience="staff",
+)
+async def edit(ctx: Context) -> None:
+    consultation = await require_consultation(ctx)
+    args = ctx.incoming.args
+    if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 6:
+        raise Refused(
+            ctx._(
+                "Type {command} followed by the proposal number, e.g. {command} 12",
+                command=ctx.cmd("edit_proposal"),
             )
-        found = await proposals.by_number(ctx.db, consultation.id, int(args[0]))
-        if found is None:
-            raise Refused(ctx._("There is no proposal {number}.", number=args[0]))
-        labels = {
-            "number": ctx._("Number"),
-            "title": ctx._("Title"),
-            "summary": ctx._("Summary"),
-            "theme": ctx._("Theme"),
-        }
+        )
+    found = await proposals.by_number(ctx.db, consultation.id, int(args[0]))
+    if found is None:
+        raise Refused(ctx._("There is no proposal {number}.", number=args[0]))
+    labels = {
+        "number": ctx._("Number"),
+        "title": ctx._("Title"),
+        "summary": ctx._("Summary"),
+        "theme": ctx._("Theme"),
+    }
+    ctx.ask(
+        "padm.field",
+        ctx._(
+            "Proposal {number}: “{title}”\n{summary}\nWhat do you want to change?",
+            number=found.number,
+            title=found.title,
+            summary=found.summary,
+        ),
+        [Choice(labels[field], f"padm.f:{field}") for field in FIELDS],
+        id=found.id,
+    )
+
+
+@router.action("padm.f")
+async def field(ctx: Context, args: list[str]) -> None:
+    require_staff(ctx)
+    if ctx.conversation.step != "padm.field" or len(args) != 1 or args[0] not in FIELDS:
+        raise stale_button(ctx)
+    if args[0] == "theme":
+        consultation = await require_consultation(ctx)
         ctx.ask(
             "padm.field",
-            ctx._(
-                "Proposal {number}: “{title}”\n{summary}\nWhat do you want to change?",
-                number=found.number,
-                title=found.title,
-                summary=found.summary,
-            ),
-            [Choice(labels[field], f"padm.f:{field}") for field in FIELDS],
-            id=found.id,
+            ctx._("Theme of the proposal?"),
+            _theme_choices(ctx, consultation, "padm.set"),
         )
+        return
+    ctx.ask("padm.value", ctx._("Type the new value."), field=args[0])
 
-    @router.action("padm.f")
-    async def field(ctx: Context, args: list[str]) -> None:
-        require_staff(ctx)
-        if ctx.conversation.step != "padm.field" or len(args) != 1 or args[0] not in FIELDS:
-            raise stale_button(ctx)
-        if args[0] == "theme":
-            consultation = await require_consultation(ctx)
-            ctx.ask(
-                "padm.field",
-                ctx._("Theme of the proposal?"),
-                _theme_choices(ctx, consultation, "padm.set"),
-            )
-            return
-        ctx.ask("padm.value", ctx._("Type the new value."), field=args[0])
 
-    @router.action("padm.set")
-    async def set_theme(ctx: Context, args: list[str]) -> None:
-        require_staff(ctx)
-        consultation = await require_consultation(ctx)
-        if (
-            ctx.conversation.step != "padm.field"
-            or len(args) != 1
-            or (args[0] not in themes.keys(consultation))
-        ):
-            raise stale_button(ctx)
-        await _apply(ctx, "theme", args[0])
+@router.action("padm.set")
+async def set_theme(ctx: Context, args: list[str]) -> None:
+    require_staff(ctx)
+    consultation = await require_consultation(ctx)
+    if (
+        ctx.conversation.step != "padm.field"
+        or len(args) != 1
+        or (args[0] not in themes.keys(consultation))
+    ):
+        raise stale_button(ctx)
+    await _apply(ctx, "theme", args[0])
 
-    @router.step("padm.field")
-    async def typed_field(ctx: Context, text: str) -> None:
-        ctx.reply(ctx._("Please choose one of the answers by typing its number."))
-        ctx.keep_menu = True
 
-    @router.step("padm.value")
-    async def value(ctx: Context, text: str) -> None:
-        require_staff(ctx)
-        field_name = str(ctx.conversation.data.get("field"))
-        if field_name not in FIELDS:
-            raise stale_button(ctx)
-        problem = _check(ctx, field_name, text)
-        if problem:
-            ctx.ask("padm.value", problem)
-            return
-        await _apply(ctx, field_name, text)
+@router.step("padm.field")
+async def typed_field(ctx: Context, text: str) -> None:
+    ctx.reply(ctx._("Please choose one of the answers by typing its number."))
+    ctx.keep_menu = True
 
-    async def _apply(ctx: Context, field_name: str, value: str) -> None:
-        consultation = await require_consultation(ctx)
-        proposal_id = int(ctx.conversation.data.get("id", 0))
-        current = await proposals.get(ctx.db, proposal_id)
-        if current is None or current.consultation_id != consultation.id:
-            raise stale_button(ctx)
-        if field_name == "number":
-            taken = await proposals.by_number(ctx.db, consultation.id, int(value))
-            if taken is not None and taken.id != proposal_id:
-                raise Refused(
-                    ctx._(
-                        "Number {number} is already taken by “{title}”.",
-                        number=value,
-                        title=taken.title,
-                    )
+
+@router.step("padm.value")
+async def value(ctx: Context, text: str) -> None:
+    require_staff(ctx)
+    field_name = str(ctx.conversation.data.get("field"))
+    if field_name not in FIELDS:
+        raise stale_button(ctx)
+    problem = _check(ctx, field_name, text)
+    if problem:
+        ctx.ask("padm.value", problem)
+        return
+    await _apply(ctx, field_name, text)
+
+
+async def _apply(ctx: Context, field_name: str, value: str) -> None:
+    consultation = await require_consultation(ctx)
+    proposal_id = int(ctx.conversation.data.get("id", 0))
+    current = await proposals.get(ctx.db, proposal_id)
+    if current is None or current.consultation_id != consultation.id:
+        raise stale_button(ctx)
+    if field_name == "number":
+        taken = await proposals.by_number(ctx.db, consultation.id, int(value))
+        if taken is not None and taken.id != proposal_id:
+            raise Refused(
+                ctx._(
+                    "Number {number} is already taken by “{title}”.",
+                    number=value,
+                    title=taken.title,
                 )
-            await proposals.update(ctx.db, proposal_id, now=ctx.now, number=int(value))
-        else:
-            await proposals.update(
-                ctx.db,
-                proposal_id,
-                now=ctx.now,
-                title=value if field_name == "title" else None,
-                summary=value if field_name == "summary" else None,
-                theme=value if field_name == "theme" else None,
             )
-        await ctx.audit(
-            "proposal.update", f"proposal:{current.number}", field=field_name, value=value
+        await proposals.update(ctx.db, proposal_id, now=ctx.now, number=int(value))
+    else:
+        await proposals.update(
+            ctx.db,
+            proposal_id,
+            now=ctx.now,
+            title=value if field_name == "title" else None,
+            summary=value if field_name == "summary" else None,
+            theme=value if field_name == "theme" else None,
         )
-        updated = await proposals.get(ctx.db, proposal_id)
-        assert updated is not None
-        ctx.end()
-        ctx.reply(
-            ctx._(
-                "Proposal {number} is updated: “{title}”.",
-                number=updated.number,
-                title=updated.title,
-            )
+    await ctx.audit("proposal.update", f"proposal:{current.number}", field=field_name, value=value)
+    updated = await proposals.get(ctx.db, proposal_id)
+    assert updated is not None
+    ctx.end()
+    ctx.reply(
+        ctx._(
+            "Proposal {number} is updated: “{title}”.",
+            number=updated.number,
+            title=updated.title,
         )
+    )

@@ -31,6 +31,8 @@ from storage import collectivites, proposals, supports
 from storage.consultations import Consultation
 from storage.proposals import Proposal
 
+router = Router("proposals")
+
 MAX_KEY_BYTES = 40
 
 
@@ -183,81 +185,84 @@ async def show_detail(
     ctx.reply("\n".join(lines), choices)
 
 
-def register(router: Router) -> None:
-    @router.command(
-        "proposals",
-        "propositions",
-        "proposals",
-        N_("Browse the proposals, by theme"),
-        phases=["vote", "support", "selection"],
-    )
-    async def list_command(ctx: Context) -> None:
-        consultation = await require_consultation(ctx)
-        typed = ctx.incoming.arg_text.strip()
-        number = parse_number(typed) if typed else None
-        found = await proposals.by_number(ctx.db, consultation.id, number) if number else None
-        if found is not None:
-            await show_detail(ctx, consultation, found)
-            return
-        if number is not None:
-            ctx.reply(ctx._("There is no proposal numbered “{typed}”.", typed=typed[:20]))
-            await show_page(ctx, consultation)
-            return
-        theme = _typed_theme(ctx, consultation, typed) if typed else None
-        if typed and theme is None:
-            ctx.reply(ctx._("I know no theme called “{theme}”.", theme=typed[:40]))
-            await _themes(ctx, consultation)
-            return
-        await show_page(ctx, consultation, 0, theme)
-
-    @router.command(
-        "proposal",
-        "proposition",
-        "proposal",
-        N_("One proposal, by its number"),
-        phases=["vote", "support", "selection"],
-    )
-    async def detail_command(ctx: Context) -> None:
-        consultation = await require_consultation(ctx)
-        number = parse_number(ctx.incoming.arg_text) if ctx.incoming.args else None
-        found = await proposals.by_number(ctx.db, consultation.id, number) if number else None
-        if found is None:
-            example = ctx.cmd("proposal") + " 12"
-            if ctx.incoming.args:
-                typed = ctx.incoming.arg_text[:20]
-                ctx.reply(ctx._("There is no proposal numbered “{typed}”.", typed=typed))
-            ctx.reply(ctx._("Type the number after the command, e.g. {example}.", example=example))
-            await show_page(ctx, consultation)
-            return
+@router.command(
+    "proposals",
+    "propositions",
+    "proposals",
+    N_("Browse the proposals, by theme"),
+    phases=["vote", "support", "selection"],
+)
+async def list_command(ctx: Context) -> None:
+    consultation = await require_consultation(ctx)
+    typed = ctx.incoming.arg_text.strip()
+    number = parse_number(typed) if typed else None
+    found = await proposals.by_number(ctx.db, consultation.id, number) if number else None
+    if found is not None:
         await show_detail(ctx, consultation, found)
+        return
+    if number is not None:
+        ctx.reply(ctx._("There is no proposal numbered “{typed}”.", typed=typed[:20]))
+        await show_page(ctx, consultation)
+        return
+    theme = _typed_theme(ctx, consultation, typed) if typed else None
+    if typed and theme is None:
+        ctx.reply(ctx._("I know no theme called “{theme}”.", theme=typed[:40]))
+        await _themes(ctx, consultation)
+        return
+    await show_page(ctx, consultation, 0, theme)
 
-    @router.action("prop.l")
-    async def page(ctx: Context, args: list[str]) -> None:
-        consultation = await require_consultation(ctx)
-        if not args or not args[0].isdigit() or not args[0].isascii() or len(args) > 2:
-            raise stale_button(ctx)
+
+@router.command(
+    "proposal",
+    "proposition",
+    "proposal",
+    N_("One proposal, by its number"),
+    phases=["vote", "support", "selection"],
+)
+async def detail_command(ctx: Context) -> None:
+    consultation = await require_consultation(ctx)
+    number = parse_number(ctx.incoming.arg_text) if ctx.incoming.args else None
+    found = await proposals.by_number(ctx.db, consultation.id, number) if number else None
+    if found is None:
+        example = ctx.cmd("proposal") + " 12"
+        if ctx.incoming.args:
+            typed = ctx.incoming.arg_text[:20]
+            ctx.reply(ctx._("There is no proposal numbered “{typed}”.", typed=typed))
+        ctx.reply(ctx._("Type the number after the command, e.g. {example}.", example=example))
+        await show_page(ctx, consultation)
+        return
+    await show_detail(ctx, consultation, found)
+
+
+@router.action("prop.l")
+async def page(ctx: Context, args: list[str]) -> None:
+    consultation = await require_consultation(ctx)
+    if not args or not args[0].isdigit() or not args[0].isascii() or len(args) > 2:
+        raise stale_button(ctx)
+    try:
+        theme = _theme_arg(consultation, args, 1)
+    except ValueError:
+        raise stale_button(ctx) from None
+    await show_page(ctx, consultation, int(args[0][:9]), theme)
+
+
+@router.action("prop.th")
+async def pick_theme(ctx: Context, args: list[str]) -> None:
+    await _themes(ctx, await require_consultation(ctx))
+
+
+@router.action("prop.d")
+async def detail(ctx: Context, args: list[str]) -> None:
+    consultation = await require_consultation(ctx)
+    proposal = await proposal_from(ctx, consultation, args)
+    back = "prop.l:0"
+    if len(args) > 1 and args[1].isdigit() and args[1].isascii() and len(args) <= 3:
         try:
-            theme = _theme_arg(consultation, args, 1)
+            theme = _theme_arg(consultation, args, 2)
         except ValueError:
             raise stale_button(ctx) from None
-        await show_page(ctx, consultation, int(args[0][:9]), theme)
-
-    @router.action("prop.th")
-    async def pick_theme(ctx: Context, args: list[str]) -> None:
-        await _themes(ctx, await require_consultation(ctx))
-
-    @router.action("prop.d")
-    async def detail(ctx: Context, args: list[str]) -> None:
-        consultation = await require_consultation(ctx)
-        proposal = await proposal_from(ctx, consultation, args)
-        back = "prop.l:0"
-        if len(args) > 1 and args[1].isdigit() and args[1].isascii() and len(args) <= 3:
-            try:
-                theme = _theme_arg(consultation, args, 2)
-            except ValueError:
-                raise stale_button(ctx) from None
-            back = f"prop.l:{int(args[1][:9])}" + (f":{theme}" if theme else "")
-        await show_detail(ctx, consultation, proposal, back)
+        back = f"prop.l:{int(args[1][:9])}" + (f":{theme}" if theme else "")
+    await show_detail(ctx, consultation, proposal, back)
 
 
 async def _themes(ctx: Context, consultation: Consultation) -> None:

@@ -18,6 +18,8 @@ from bot.delivery.workdays import SendWindow
 from handlers.common import stale_button
 from storage import persons, reminders
 
+router = Router("reminders")
+
 ON = ("oui", "on", "yes", "activer")
 OFF = ("non", "off", "no", "desactiver", "désactiver")
 
@@ -41,39 +43,39 @@ async def _set(ctx: Context, enabled: bool) -> None:
         )
 
 
-def register(router: Router) -> None:
-    @router.command("reminders", "rappels", "reminders", N_("Turn deadline reminders on or off"))
-    async def reminders_command(ctx: Context) -> None:
-        wanted = ctx.incoming.arg_text.strip().lower()[:20]
-        if wanted in ON or wanted in OFF:
-            await _set(ctx, wanted in ON)
-            return
-        if wanted:
-            ctx.reply(
-                ctx._(
-                    "I did not understand “{wanted}”: type {command} on or {command} off.",
-                    wanted=wanted,
-                    command=ctx.cmd("reminders"),
-                )
+@router.command("reminders", "rappels", "reminders", N_("Turn deadline reminders on or off"))
+async def reminders_command(ctx: Context) -> None:
+    wanted = ctx.incoming.arg_text.strip().lower()[:20]
+    if wanted in ON or wanted in OFF:
+        await _set(ctx, wanted in ON)
+        return
+    if wanted:
+        ctx.reply(
+            ctx._(
+                "I did not understand “{wanted}”: type {command} on or {command} off.",
+                wanted=wanted,
+                command=ctx.cmd("reminders"),
             )
-            return
-        if ctx.person.reminders:
-            consultation = await ctx.consultation()
-            window = SendWindow.from_settings(consultation.settings if consultation else {})
-            text = ctx._(
-                "Reminders are on: before each deadline, I remind you if you have not "
-                "taken part yet (on working days, between {start} and {end}).",
-                start=_hour(ctx, window.start),
-                end=_hour(ctx, window.end),
-            )
-            choice = Choice(ctx._("Turn reminders off"), "rem.set:off")
-        else:
-            text = ctx._("Reminders are off.")
-            choice = Choice(ctx._("Turn reminders on"), "rem.set:on")
-        ctx.reply(text, [choice])
+        )
+        return
+    if ctx.person.reminders:
+        consultation = await ctx.consultation()
+        window = SendWindow.from_settings(consultation.settings if consultation else {})
+        text = ctx._(
+            "Reminders are on: before each deadline, I remind you if you have not "
+            "taken part yet (on working days, between {start} and {end}).",
+            start=_hour(ctx, window.start),
+            end=_hour(ctx, window.end),
+        )
+        choice = Choice(ctx._("Turn reminders off"), "rem.set:off")
+    else:
+        text = ctx._("Reminders are off.")
+        choice = Choice(ctx._("Turn reminders on"), "rem.set:on")
+    ctx.reply(text, [choice])
 
-    @router.action("rem.set")
-    async def set_reminders(ctx: Context, args: list[str]) -> None:
-        if args not in (["on"], ["off"]):
-            raise stale_button(ctx)
-        await _set(ctx, args[0] == "on")
+
+@router.action("rem.set")
+async def set_reminders(ctx: Context, args: list[str]) -> None:
+    if args not in (["on"], ["off"]):
+        raise stale_button(ctx)
+    await _set(ctx, args[0] == "on")

@@ -21,6 +21,8 @@ from storage import collectivites, contributions, proposals
 from storage.contributions import Contribution
 from storage.proposals import Proposal
 
+router = Router("review")
+
 MAX_REASON = 500
 MAX_SUMMARY = 1000
 
@@ -105,222 +107,228 @@ async def group_into(ctx: Context, items: list[Contribution], proposal: Proposal
     return done
 
 
-def register(router: Router) -> None:
-    @router.action("rev.q")
-    async def queue(ctx: Context, args: list[str]) -> None:
-        require_staff(ctx)
-        if len(args) != 1 or not args[0].isdigit():
-            raise stale_button(ctx)
-        await show_contribution_queue(ctx, int(args[0]))
+@router.action("rev.q")
+async def queue(ctx: Context, args: list[str]) -> None:
+    require_staff(ctx)
+    if len(args) != 1 or not args[0].isdigit():
+        raise stale_button(ctx)
+    await show_contribution_queue(ctx, int(args[0]))
 
-    # -- re-route / reject: a reason, and for re-routing where to go --------------------
-    @router.action("rev.rr")
-    async def reroute(ctx: Context, args: list[str]) -> None:
-        item = await waiting_contribution(ctx, args)
+
+# -- re-route / reject: a reason, and for re-routing where to go --------------------
+@router.action("rev.rr")
+async def reroute(ctx: Context, args: list[str]) -> None:
+    item = await waiting_contribution(ctx, args)
+    ctx.ask(
+        "rev.reason",
+        ctx._("Why is it re-routed? This is sent to the author."),
+        id=item.id,
+        decision="rerouted",
+    )
+
+
+@router.action("rev.rj")
+async def reject(ctx: Context, args: list[str]) -> None:
+    item = await waiting_contribution(ctx, args)
+    ctx.ask(
+        "rev.reason",
+        ctx._("Why is it off-topic? This is sent to the author."),
+        id=item.id,
+        decision="rejected",
+    )
+
+
+def _bounded(ctx: Context, step: str, text: str, again: str) -> bool:
+    """A reason or a pointer the author will read: present, and not an essay."""
+    require_staff(ctx)
+    if text and len(text) <= MAX_REASON:
+        return True
+    ctx.ask(step, again)
+    return False
+
+
+@router.step("rev.reason")
+async def reason(ctx: Context, text: str) -> None:
+    limit = ctx.t.number(MAX_REASON)
+    again = ctx._("Please give a reason of at most {limit} characters.", limit=limit)
+    if not _bounded(ctx, "rev.reason", text, again):
+        return
+    ctx.conversation.data["reason"] = text
+    if ctx.conversation.data.get("decision") == "rerouted":
         ctx.ask(
-            "rev.reason",
-            ctx._("Why is it re-routed? This is sent to the author."),
-            id=item.id,
-            decision="rerouted",
+            "rev.pointer",
+            ctx._("Where should the author go instead? A programme, a service or a web address."),
         )
+        return
+    await _decide(ctx, "")
 
-    @router.action("rev.rj")
-    async def reject(ctx: Context, args: list[str]) -> None:
-        item = await waiting_contribution(ctx, args)
-        ctx.ask(
-            "rev.reason",
-            ctx._("Why is it off-topic? This is sent to the author."),
-            id=item.id,
-            decision="rejected",
-        )
 
-    def _bounded(ctx: Context, step: str, text: str, again: str) -> bool:
-        """A reason or a pointer the author will read: present, and not an essay."""
-        require_staff(ctx)
-        if text and len(text) <= MAX_REASON:
-            return True
-        ctx.ask(step, again)
-        return False
+@router.step("rev.pointer")
+async def pointer(ctx: Context, text: str) -> None:
+    limit = ctx.t.number(MAX_REASON)
+    again = ctx._("Please say where to go, in at most {limit} characters.", limit=limit)
+    if _bounded(ctx, "rev.pointer", text, again):
+        await _decide(ctx, text)
 
-    @router.step("rev.reason")
-    async def reason(ctx: Context, text: str) -> None:
-        limit = ctx.t.number(MAX_REASON)
-        again = ctx._("Please give a reason of at most {limit} characters.", limit=limit)
-        if not _bounded(ctx, "rev.reason", text, again):
-            return
-        ctx.conversation.data["reason"] = text
-        if ctx.conversation.data.get("decision") == "rerouted":
-            ctx.ask(
-                "rev.pointer",
-                ctx._(
-                    "Where should the author go instead? A programme, a service or a web address."
-                ),
-            )
-            return
-        await _decide(ctx, "")
 
-    @router.step("rev.pointer")
-    async def pointer(ctx: Context, text: str) -> None:
-        limit = ctx.t.number(MAX_REASON)
-        again = ctx._("Please say where to go, in at most {limit} characters.", limit=limit)
-        if _bounded(ctx, "rev.pointer", text, again):
-            await _decide(ctx, text)
+async def _decide(ctx: Context, where: str) -> None:
+    data = ctx.conversation.data
+    item = await waiting_contribution(ctx, [str(data.get("id", ""))])
+    decision: Literal["rerouted", "rejected"] = (
+        "rerouted" if data.get("decision") == "rerouted" else "rejected"
+    )
+    why = str(data.get("reason", ""))
+    await contributions.review(
+        ctx.db,
+        item.id,
+        decision,
+        reason=why,
+        pointer=where,
+        staff_id=ctx.person.id,
+        now=ctx.now,
+    )
+    await ctx.audit(
+        f"contribution.{'reroute' if decision == 'rerouted' else 'reject'}",
+        f"contribution:{item.id}",
+        reason=why,
+        pointer=where,
+    )
+    ctx.end()
+    if item.author_id is not None:
 
-    async def _decide(ctx: Context, where: str) -> None:
-        data = ctx.conversation.data
-        item = await waiting_contribution(ctx, [str(data.get("id", ""))])
-        decision: Literal["rerouted", "rejected"] = (
-            "rerouted" if data.get("decision") == "rerouted" else "rejected"
-        )
-        why = str(data.get("reason", ""))
-        await contributions.review(
-            ctx.db,
-            item.id,
-            decision,
-            reason=why,
-            pointer=where,
-            staff_id=ctx.person.id,
-            now=ctx.now,
-        )
-        await ctx.audit(
-            f"contribution.{'reroute' if decision == 'rerouted' else 'reject'}",
-            f"contribution:{item.id}",
-            reason=why,
-            pointer=where,
-        )
-        ctx.end()
-        if item.author_id is not None:
-
-            def render(r: Recipient) -> Reply:
-                if decision == "rerouted":
-                    return Reply(
-                        r._(
-                            "Your need “{title}” is better served elsewhere: {reason}\n"
-                            "Where to go: {pointer}",
-                            title=quote(item.title),
-                            reason=why,
-                            pointer=where,
-                        )
-                    )
+        def render(r: Recipient) -> Reply:
+            if decision == "rerouted":
                 return Reply(
                     r._(
-                        "Your need “{title}” was not kept for this consultation: {reason}",
+                        "Your need “{title}” is better served elsewhere: {reason}\n"
+                        "Where to go: {pointer}",
                         title=quote(item.title),
                         reason=why,
+                        pointer=where,
                     )
                 )
-
-            await ctx.notify(item.author_id, "review", render)
-        ctx.reply(
-            ctx._("Done: contribution no. {id} is re-routed.", id=item.id)
-            if decision == "rerouted"
-            else ctx._("Done: contribution no. {id} is rejected.", id=item.id)
-        )
-        await show_contribution_queue(ctx)
-
-    # -- group into a new proposal: the proposal flow, told which contribution to group --
-    @router.action("rev.new")
-    async def new_proposal(ctx: Context, args: list[str]) -> None:
-        item = await waiting_contribution(ctx, args)
-        ctx.ask(
-            "padm.title",
-            ctx._("Title of the new proposal? Type it, or choose to keep the contribution's."),
-            [Choice(ctx._("Keep “{title}”", title=quote(item.title, 40)), f"padm.keep:{item.id}")],
-            group=item.id,
-        )
-
-    # -- group into an existing proposal ------------------------------------------------
-    @router.action("rev.ex")
-    async def existing(ctx: Context, args: list[str]) -> None:
-        item = await waiting_contribution(ctx, args)
-        ctx.ask(
-            "rev.find", ctx._("Type the number of the proposal, or words of its title."), id=item.id
-        )
-
-    @router.step("rev.find")
-    async def find(ctx: Context, text: str) -> None:
-        require_staff(ctx)
-        consultation = await require_consultation(ctx)
-        if text.isdigit() and len(text) < 7:
-            found = await proposals.by_number(ctx.db, consultation.id, int(text))
-            matches = [found] if found else []
-        else:
-            matches = await proposals.search(ctx.db, consultation.id, text[:200], limit=8)
-        if not matches:
-            ctx.ask(
-                "rev.find",
-                ctx._(
-                    "No proposal matches “{query}”. Try another number or other words.",
-                    query=quote(text, 60),
-                ),
+            return Reply(
+                r._(
+                    "Your need “{title}” was not kept for this consultation: {reason}",
+                    title=quote(item.title),
+                    reason=why,
+                )
             )
-            return
+
+        await ctx.notify(item.author_id, "review", render)
+    ctx.reply(
+        ctx._("Done: contribution no. {id} is re-routed.", id=item.id)
+        if decision == "rerouted"
+        else ctx._("Done: contribution no. {id} is rejected.", id=item.id)
+    )
+    await show_contribution_queue(ctx)
+
+
+# -- group into a new proposal: the proposal flow, told which contribution to group --
+@router.action("rev.new")
+async def new_proposal(ctx: Context, args: list[str]) -> None:
+    item = await waiting_contribution(ctx, args)
+    ctx.ask(
+        "padm.title",
+        ctx._("Title of the new proposal? Type it, or choose to keep the contribution's."),
+        [Choice(ctx._("Keep “{title}”", title=quote(item.title, 40)), f"padm.keep:{item.id}")],
+        group=item.id,
+    )
+
+
+# -- group into an existing proposal ------------------------------------------------
+@router.action("rev.ex")
+async def existing(ctx: Context, args: list[str]) -> None:
+    item = await waiting_contribution(ctx, args)
+    ctx.ask(
+        "rev.find", ctx._("Type the number of the proposal, or words of its title."), id=item.id
+    )
+
+
+@router.step("rev.find")
+async def find(ctx: Context, text: str) -> None:
+    require_staff(ctx)
+    consultation = await require_consultation(ctx)
+    if text.isdigit() and len(text) < 7:
+        found = await proposals.by_number(ctx.db, consultation.id, int(text))
+        matches = [found] if found else []
+    else:
+        matches = await proposals.search(ctx.db, consultation.id, text[:200], limit=8)
+    if not matches:
         ctx.ask(
             "rev.find",
-            ctx._("Group it into which proposal?"),
-            [Choice(f"{p.number}. {quote(p.title, 50)}", f"rev.to:{p.id}") for p in matches],
-        )
-
-    @router.action("rev.to")
-    async def to_existing(ctx: Context, args: list[str]) -> None:
-        require_staff(ctx)
-        if ctx.conversation.step != "rev.find" or len(args) != 1 or not args[0].isdigit():
-            raise stale_button(ctx)
-        item = await waiting_contribution(ctx, [str(ctx.conversation.data.get("id", ""))])
-        proposal = await proposals.get(ctx.db, int(args[0]))
-        if proposal is None or proposal.consultation_id != item.consultation_id:
-            raise stale_button(ctx)
-        await group_into(ctx, [item], proposal)
-        ctx.end()
-        ctx.reply(
             ctx._(
-                "Contribution no. {id} is grouped into proposal {number}.",
-                id=item.id,
-                number=proposal.number,
-            )
+                "No proposal matches “{query}”. Try another number or other words.",
+                query=quote(text, 60),
+            ),
         )
-        await show_contribution_queue(ctx)
-
-    # -- typed equivalent for grouping several at once -----------------------------------
-    @router.command(
-        "group",
-        "regrouper",
-        "group",
-        N_("Group contributions into a proposal: proposal number, then their numbers"),
-        audience="staff",
+        return
+    ctx.ask(
+        "rev.find",
+        ctx._("Group it into which proposal?"),
+        [Choice(f"{p.number}. {quote(p.title, 50)}", f"rev.to:{p.id}") for p in matches],
     )
-    async def group_command(ctx: Context) -> None:
-        consultation = await require_consultation(ctx)
-        args = ctx.incoming.args
-        if len(args) < 2 or not all(a.isdigit() and len(a) < 10 for a in args):
-            raise Refused(
-                ctx._(
-                    "Type {command} followed by the proposal number, then the "
-                    "contribution numbers, e.g. {command} 5 12 13 14",
-                    command=ctx.cmd("group"),
-                )
-            )
-        proposal = await proposals.by_number(ctx.db, consultation.id, int(args[0]))
-        if proposal is None:
-            raise Refused(ctx._("There is no proposal {number}.", number=args[0]))
-        items = []
-        for raw in args[1:]:
-            item = await contributions.get(ctx.db, int(raw))
-            if item is None or item.consultation_id != consultation.id:
-                raise Refused(ctx._("There is no contribution no. {id}.", id=raw))
-            if item.status != "submitted":
-                raise Refused(
-                    ctx._(
-                        "Contribution no. {id} was already reviewed; nothing was changed.", id=raw
-                    )
-                )
-            items.append(item)
-        done = await group_into(ctx, items, proposal)
-        ctx.reply(
-            ctx.t.ngettext(
-                "{n} contribution is grouped into proposal {number}.",
-                "{n} contributions are grouped into proposal {number}.",
-                len(done),
-                number=proposal.number,
+
+
+@router.action("rev.to")
+async def to_existing(ctx: Context, args: list[str]) -> None:
+    require_staff(ctx)
+    if ctx.conversation.step != "rev.find" or len(args) != 1 or not args[0].isdigit():
+        raise stale_button(ctx)
+    item = await waiting_contribution(ctx, [str(ctx.conversation.data.get("id", ""))])
+    proposal = await proposals.get(ctx.db, int(args[0]))
+    if proposal is None or proposal.consultation_id != item.consultation_id:
+        raise stale_button(ctx)
+    await group_into(ctx, [item], proposal)
+    ctx.end()
+    ctx.reply(
+        ctx._(
+            "Contribution no. {id} is grouped into proposal {number}.",
+            id=item.id,
+            number=proposal.number,
+        )
+    )
+    await show_contribution_queue(ctx)
+
+
+# -- typed equivalent for grouping several at once -----------------------------------
+@router.command(
+    "group",
+    "regrouper",
+    "group",
+    N_("Group contributions into a proposal: proposal number, then their numbers"),
+    audience="staff",
+)
+async def group_command(ctx: Context) -> None:
+    consultation = await require_consultation(ctx)
+    args = ctx.incoming.args
+    if len(args) < 2 or not all(a.isdigit() and len(a) < 10 for a in args):
+        raise Refused(
+            ctx._(
+                "Type {command} followed by the proposal number, then the "
+                "contribution numbers, e.g. {command} 5 12 13 14",
+                command=ctx.cmd("group"),
             )
         )
+    proposal = await proposals.by_number(ctx.db, consultation.id, int(args[0]))
+    if proposal is None:
+        raise Refused(ctx._("There is no proposal {number}.", number=args[0]))
+    items = []
+    for raw in args[1:]:
+        item = await contributions.get(ctx.db, int(raw))
+        if item is None or item.consultation_id != consultation.id:
+            raise Refused(ctx._("There is no contribution no. {id}.", id=raw))
+        if item.status != "submitted":
+            raise Refused(
+                ctx._("Contribution no. {id} was already reviewed; nothing was changed.", id=raw)
+            )
+        items.append(item)
+    done = await group_into(ctx, items, proposal)
+    ctx.reply(
+        ctx.t.ngettext(
+            "{n} contribution is grouped into proposal {number}.",
+            "{n} contributions are grouped into proposal {number}.",
+            len(done),
+            number=proposal.number,
+        )
+    )

@@ -18,6 +18,8 @@ from handlers.proposals import show_detail
 from storage import proposals
 from storage.consultations import Consultation
 
+router = Router("search")
+
 MAX_QUERY = 100
 
 
@@ -75,26 +77,27 @@ def _ask_words(ctx: Context) -> None:
     )
 
 
-def register(router: Router) -> None:
-    @router.command(
-        "search",
-        "chercher",
-        "search",
-        N_("Find proposals by their words"),
-        phases=["vote", "support", "selection"],
-    )
-    async def search_command(ctx: Context) -> None:
-        consultation = await require_consultation(ctx)
-        if ctx.incoming.args:
-            await run_search(ctx, consultation, ctx.incoming.arg_text)
-        else:
-            _ask_words(ctx)
-
-    @router.step("prop.search")
-    async def typed_search(ctx: Context, text: str) -> None:
-        await run_search(ctx, await require_consultation(ctx), text)
-
-    @router.action("prop.s")
-    async def ask_words(ctx: Context, args: list[str]) -> None:
-        await require_consultation(ctx)
+@router.command(
+    "search",
+    "chercher",
+    "search",
+    N_("Find proposals by their words"),
+    phases=["vote", "support", "selection"],
+)
+async def search_command(ctx: Context) -> None:
+    consultation = await require_consultation(ctx)
+    if ctx.incoming.args:
+        await run_search(ctx, consultation, ctx.incoming.arg_text)
+    else:
         _ask_words(ctx)
+
+
+@router.step("prop.search")
+async def typed_search(ctx: Context, text: str) -> None:
+    await run_search(ctx, await require_consultation(ctx), text)
+
+
+@router.action("prop.s")
+async def ask_words(ctx: Context, args: list[str]) -> None:
+    await require_consultation(ctx)
+    _ask_words(ctx)

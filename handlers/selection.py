@@ -29,6 +29,8 @@ from storage.consultations import Consultation
 from storage.proposals import Proposal
 from storage.selection import Mark
 
+router = Router("selection")
+
 MARK_CODES: dict[str, Mark | None] = {"s": "selected", "n": "not_selected", "u": None}
 MARK_LABELS = {
     "selected": N_("marked selected"),
@@ -174,97 +176,102 @@ async def _confirm(ctx: Context, consultation: Consultation, prefix: str = "") -
     )
 
 
-def register(router: Router) -> None:
-    @router.command(
-        "selection",
-        "selection",
-        "selection",
-        N_("Record the steering committee's selection and announce it"),
-        audience="staff",
-        phases=["selection"],
-    )
-    async def selection_command(ctx: Context) -> None:
-        await show_selection(ctx, await require_phase(ctx, "selection"))
+@router.command(
+    "selection",
+    "selection",
+    "selection",
+    N_("Record the steering committee's selection and announce it"),
+    audience="staff",
+    phases=["selection"],
+)
+async def selection_command(ctx: Context) -> None:
+    await show_selection(ctx, await require_phase(ctx, "selection"))
 
-    @router.action("sel.l")
-    async def page(ctx: Context, args: list[str]) -> None:
-        _require_staff(ctx)
-        consultation = await require_phase(ctx, "selection")
-        if len(args) != 1 or not args[0].isdigit() or not args[0].isascii():
-            raise stale_button(ctx)
-        await show_selection(ctx, consultation, int(args[0][:9]))
 
-    @router.action("sel.m")
-    async def mark(ctx: Context, args: list[str]) -> None:
-        _require_staff(ctx)
-        consultation = await require_phase(ctx, "selection")
-        proposal = await proposal_from(ctx, consultation, args)
-        if len(args) != 2 or args[1] not in MARK_CODES:
-            raise stale_button(ctx)
-        if proposal.status != "open":
-            raise Refused(
-                ctx._(
-                    "{proposal} was already announced ({result}); it cannot be changed.",
-                    proposal=heading(ctx.t, proposal),
-                    result=ctx._(RESULT_LABELS[proposal.status]),
-                )
-            )
-        value = MARK_CODES[args[1]]
-        await selection.mark(ctx.db, consultation.id, proposal.id, value)
-        if value is None:
-            text = ctx._("{proposal} is no longer marked.", proposal=heading(ctx.t, proposal))
-        else:
-            text = ctx._(
-                "{proposal} is {mark}. Nothing is announced until you choose “{announce}”.",
+@router.action("sel.l")
+async def page(ctx: Context, args: list[str]) -> None:
+    _require_staff(ctx)
+    consultation = await require_phase(ctx, "selection")
+    if len(args) != 1 or not args[0].isdigit() or not args[0].isascii():
+        raise stale_button(ctx)
+    await show_selection(ctx, consultation, int(args[0][:9]))
+
+
+@router.action("sel.m")
+async def mark(ctx: Context, args: list[str]) -> None:
+    _require_staff(ctx)
+    consultation = await require_phase(ctx, "selection")
+    proposal = await proposal_from(ctx, consultation, args)
+    if len(args) != 2 or args[1] not in MARK_CODES:
+        raise stale_button(ctx)
+    if proposal.status != "open":
+        raise Refused(
+            ctx._(
+                "{proposal} was already announced ({result}); it cannot be changed.",
                 proposal=heading(ctx.t, proposal),
-                mark=ctx._(MARK_LABELS[value]),
-                announce=ctx._("Announce the results"),
+                result=ctx._(RESULT_LABELS[proposal.status]),
             )
-        ctx.reply(text, await _mark_choices(ctx, consultation, proposal, value))
-
-    @router.action("sel.ann")
-    async def announce(ctx: Context, args: list[str]) -> None:
-        _require_staff(ctx)
-        await _confirm(ctx, await require_phase(ctx, "selection"))
-
-    @router.action("sel.no")
-    async def not_now(ctx: Context, args: list[str]) -> None:
-        ctx.end()
-        ctx.reply(ctx._("Nothing was announced. The marks are kept."))
-
-    @router.step("sel.confirm")
-    async def typed_confirm(ctx: Context, text: str) -> None:
-        ctx.end()
-        ctx.reply(ctx._("Nothing was announced. The marks are kept."))
-
-    @router.action("sel.go")
-    async def publish(ctx: Context, args: list[str]) -> None:
-        _require_staff(ctx)
-        if ctx.conversation.step != "sel.confirm":
-            raise stale_button(ctx)
-        consultation = await require_phase(ctx, "selection")
-        marks = await _pending(ctx, consultation)
-        if ctx.conversation.data.get("marks") != {str(k): v for k, v in marks.items()}:
-            await _confirm(ctx, consultation, ctx._("The marks changed meanwhile.") + "\n\n")
-            return
-        published = [
-            proposal_id
-            for proposal_id, value in marks.items()
-            if await proposals.publish_status(ctx.db, proposal_id, value, ctx.now)
-        ]
-        await selection.forget(ctx.db, consultation.id, list(marks))
-        ctx.end()
-        if not published:
-            ctx.reply(ctx._("Nothing to announce: these results were already announced."))
-            return
-        told = await results.announce(ctx, consultation, published)
-        ctx.reply(
-            ctx.t.ngettext(
-                "The result of {n} proposal is announced.",
-                "The results of {n} proposals are announced.",
-                len(published),
-            )
-            + " "
-            + ctx.t.ngettext("{n} person is being told.", "{n} people are being told.", told),
-            [Choice(ctx._("Back to the selection"), "sel.l:0")],
         )
+    value = MARK_CODES[args[1]]
+    await selection.mark(ctx.db, consultation.id, proposal.id, value)
+    if value is None:
+        text = ctx._("{proposal} is no longer marked.", proposal=heading(ctx.t, proposal))
+    else:
+        text = ctx._(
+            "{proposal} is {mark}. Nothing is announced until you choose “{announce}”.",
+            proposal=heading(ctx.t, proposal),
+            mark=ctx._(MARK_LABELS[value]),
+            announce=ctx._("Announce the results"),
+        )
+    ctx.reply(text, await _mark_choices(ctx, consultation, proposal, value))
+
+
+@router.action("sel.ann")
+async def announce(ctx: Context, args: list[str]) -> None:
+    _require_staff(ctx)
+    await _confirm(ctx, await require_phase(ctx, "selection"))
+
+
+@router.action("sel.no")
+async def not_now(ctx: Context, args: list[str]) -> None:
+    ctx.end()
+    ctx.reply(ctx._("Nothing was announced. The marks are kept."))
+
+
+@router.step("sel.confirm")
+async def typed_confirm(ctx: Context, text: str) -> None:
+    ctx.end()
+    ctx.reply(ctx._("Nothing was announced. The marks are kept."))
+
+
+@router.action("sel.go")
+async def publish(ctx: Context, args: list[str]) -> None:
+    _require_staff(ctx)
+    if ctx.conversation.step != "sel.confirm":
+        raise stale_button(ctx)
+    consultation = await require_phase(ctx, "selection")
+    marks = await _pending(ctx, consultation)
+    if ctx.conversation.data.get("marks") != {str(k): v for k, v in marks.items()}:
+        await _confirm(ctx, consultation, ctx._("The marks changed meanwhile.") + "\n\n")
+        return
+    published = [
+        proposal_id
+        for proposal_id, value in marks.items()
+        if await proposals.publish_status(ctx.db, proposal_id, value, ctx.now)
+    ]
+    await selection.forget(ctx.db, consultation.id, list(marks))
+    ctx.end()
+    if not published:
+        ctx.reply(ctx._("Nothing to announce: these results were already announced."))
+        return
+    told = await results.announce(ctx, consultation, published)
+    ctx.reply(
+        ctx.t.ngettext(
+            "The result of {n} proposal is announced.",
+            "The results of {n} proposals are announced.",
+            len(published),
+        )
+        + " "
+        + ctx.t.ngettext("{n} person is being told.", "{n} people are being told.", told),
+        [Choice(ctx._("Back to the selection"), "sel.l:0")],
+    )

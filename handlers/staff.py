@@ -14,6 +14,8 @@ from bot.core.router import Router
 from handlers.common import stale_button
 from storage import persons
 
+router = Router("staff")
+
 ADD = ("ajouter", "add")
 REMOVE = ("retirer", "remove")
 
@@ -69,42 +71,42 @@ async def _set_staff(ctx: Context, target: persons.Person, staff: bool) -> None:
         )
 
 
-def register(router: Router) -> None:
-    @router.command("team", "equipe", "team", N_("Add or remove staff members"), audience="admin")
-    async def team(ctx: Context) -> None:
-        args = ctx.incoming.args
-        if not args:
-            await _list(ctx)
-            return
-        verb = args[0].lower()
-        identity = args[1] if len(args) > 1 else ""
-        if verb not in ADD + REMOVE or len(args) != 2:
-            await _list(ctx)
-            return
-        if not valid_identity(identity):
-            raise Refused(
-                ctx._(
-                    "“{identity}” is not an identity I know. Examples: "
-                    "telegram:123456789, matrix:@jane.doe:agent.tchap.gouv.fr",
-                    identity=identity[:80],
-                )
+@router.command("team", "equipe", "team", N_("Add or remove staff members"), audience="admin")
+async def team(ctx: Context) -> None:
+    args = ctx.incoming.args
+    if not args:
+        await _list(ctx)
+        return
+    verb = args[0].lower()
+    identity = args[1] if len(args) > 1 else ""
+    if verb not in ADD + REMOVE or len(args) != 2:
+        await _list(ctx)
+        return
+    if not valid_identity(identity):
+        raise Refused(
+            ctx._(
+                "“{identity}” is not an identity I know. Examples: "
+                "telegram:123456789, matrix:@jane.doe:agent.tchap.gouv.fr",
+                identity=identity[:80],
             )
-        if verb in ADD:
-            target = await persons.ensure(ctx.db, identity, now=ctx.now)
-            await _set_staff(ctx, target, True)
-        else:
-            found = await persons.by_identity(ctx.db, identity)
-            if found is None or not found.is_staff:
-                raise Refused(ctx._("{identity} is not a member of the staff.", identity=identity))
-            await _set_staff(ctx, found, False)
+        )
+    if verb in ADD:
+        target = await persons.ensure(ctx.db, identity, now=ctx.now)
+        await _set_staff(ctx, target, True)
+    else:
+        found = await persons.by_identity(ctx.db, identity)
+        if found is None or not found.is_staff:
+            raise Refused(ctx._("{identity} is not a member of the staff.", identity=identity))
+        await _set_staff(ctx, found, False)
 
-    @router.action("staff.rm")
-    async def remove(ctx: Context, args: list[str]) -> None:
-        if not ctx.person.is_admin:
-            raise Refused(ctx._("This command is reserved for administrators."))
-        if len(args) != 1 or not args[0].isdigit():
-            raise stale_button(ctx)
-        target = await persons.get(ctx.db, int(args[0]))
-        if target is None or not target.is_staff:
-            raise stale_button(ctx)
-        await _set_staff(ctx, target, False)
+
+@router.action("staff.rm")
+async def remove(ctx: Context, args: list[str]) -> None:
+    if not ctx.person.is_admin:
+        raise Refused(ctx._("This command is reserved for administrators."))
+    if len(args) != 1 or not args[0].isdigit():
+        raise stale_button(ctx)
+    target = await persons.get(ctx.db, int(args[0]))
+    if target is None or not target.is_staff:
+        raise stale_button(ctx)
+    await _set_staff(ctx, target, False)

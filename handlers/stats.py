@@ -26,6 +26,8 @@ from handlers.common import quote, require_consultation
 from storage import stats
 from storage.consultations import Consultation, Phase
 
+router = Router("stats")
+
 TOP = 5
 PAGE = 20
 CONTRIBUTION_STATUSES = {
@@ -226,17 +228,12 @@ async def show_overview(ctx: Context) -> None:
     )
 
 
-def register(router: Router) -> None:
-    from handlers import stats_views
-
-    @router.command(
-        "stats",
-        "stats",
-        "stats",
-        N_("Participation figures, charts and exports"),
-        audience="staff",
-    )
-    async def stats_command(ctx: Context) -> None:
-        await show_overview(ctx)
-
-    stats_views.register(router)
+@router.command(
+    "stats",
+    "stats",
+    "stats",
+    N_("Participation figures, charts and exports"),
+    audience="staff",
+)
+async def stats_command(ctx: Context) -> None:
+    await show_overview(ctx)

@@ -19,6 +19,8 @@ from handlers.common import require_consultation, stale_button
 from handlers.stats import PAGE, phase_window, proposal_line, require_staff, trend_phase
 from storage import stats
 
+router = Router("stats_views")
+
 
 def _draw(ctx: Context, caption: str, draw: Callable[[], Image]) -> None:
     """Draw once the event is committed, in a worker thread: matplotlib takes
@@ -143,22 +145,22 @@ CHARTS: dict[str, Callable[[Context], Awaitable[None]]] = {
 }
 
 
-def register(router: Router) -> None:
-    @router.action("stats.t")
-    async def table(ctx: Context, args: list[str]) -> None:
-        require_staff(ctx)
-        if len(args) != 2 or not (args[1].isascii() and args[1].isdigit()) or len(args[1]) > 6:
-            raise stale_button(ctx)
-        if args[0] == "proposals":
-            await proposals_table(ctx, int(args[1]))
-        elif args[0] == "places":
-            await places_table(ctx, int(args[1]))
-        else:
-            raise stale_button(ctx)
+@router.action("stats.t")
+async def table(ctx: Context, args: list[str]) -> None:
+    require_staff(ctx)
+    if len(args) != 2 or not (args[1].isascii() and args[1].isdigit()) or len(args[1]) > 6:
+        raise stale_button(ctx)
+    if args[0] == "proposals":
+        await proposals_table(ctx, int(args[1]))
+    elif args[0] == "places":
+        await places_table(ctx, int(args[1]))
+    else:
+        raise stale_button(ctx)
 
-    @router.action("stats.c")
-    async def chart(ctx: Context, args: list[str]) -> None:
-        require_staff(ctx)
-        if len(args) != 1 or args[0] not in CHARTS:
-            raise stale_button(ctx)
-        await CHARTS[args[0]](ctx)
+
+@router.action("stats.c")
+async def chart(ctx: Context, args: list[str]) -> None:
+    require_staff(ctx)
+    if len(args) != 1 or args[0] not in CHARTS:
+        raise stale_button(ctx)
+    await CHARTS[args[0]](ctx)

@@ -30,6 +30,8 @@ from storage.memberships import Membership
 from storage.proposals import Proposal
 from storage.supports import Level, Support
 
+router = Router("support")
+
 SETTING = "supports_per_collectivite"
 
 
@@ -169,97 +171,99 @@ async def _after(
     ctx.reply(text + await _room_left(ctx, consultation, member), choices)
 
 
-def register(router: Router) -> None:
-    @router.action("sup.add")
-    async def commit(ctx: Context, args: list[str]) -> None:
-        consultation = await require_phase(ctx, "support")
-        proposal = await proposal_from(ctx, consultation, args)
-        if len(args) not in (2, 3) or args[1] not in LEVEL_CODES:
-            raise stale_button(ctx)
-        member = await _committer(ctx, consultation, args[2] if len(args) == 3 else None)
-        require_open(ctx, proposal)
-        level = LEVEL_CODES[args[1]]
-        outcome = await supports.commit(
-            ctx.db,
-            member.collectivite,
-            proposal.id,
-            consultation.id,
-            level=level,
-            person_id=ctx.person.id,
-            cap=cap(consultation, SETTING),
-            now=ctx.now,
+@router.action("sup.add")
+async def commit(ctx: Context, args: list[str]) -> None:
+    consultation = await require_phase(ctx, "support")
+    proposal = await proposal_from(ctx, consultation, args)
+    if len(args) not in (2, 3) or args[1] not in LEVEL_CODES:
+        raise stale_button(ctx)
+    member = await _committer(ctx, consultation, args[2] if len(args) == 3 else None)
+    require_open(ctx, proposal)
+    level = LEVEL_CODES[args[1]]
+    outcome = await supports.commit(
+        ctx.db,
+        member.collectivite,
+        proposal.id,
+        consultation.id,
+        level=level,
+        person_id=ctx.person.id,
+        cap=cap(consultation, SETTING),
+        now=ctx.now,
+    )
+    name, label = member.collectivite_name, ctx._(LEVEL_LABELS[level])
+    what = heading(ctx.t, proposal)
+    if outcome == "full":
+        limit = cap(consultation, SETTING) or 0
+        raise Refused(
+            ctx.t.ngettext(
+                "{name} already supports {n} proposal, the most allowed per collectivité. "
+                "Withdraw a support to commit this one.",
+                "{name} already supports {n} proposals, the most allowed per collectivité. "
+                "Withdraw a support to commit this one.",
+                limit,
+                name=name,
+            )
         )
-        name, label = member.collectivite_name, ctx._(LEVEL_LABELS[level])
-        what = heading(ctx.t, proposal)
-        if outcome == "full":
-            limit = cap(consultation, SETTING) or 0
-            raise Refused(
-                ctx.t.ngettext(
-                    "{name} already supports {n} proposal, the most allowed per collectivité. "
-                    "Withdraw a support to commit this one.",
-                    "{name} already supports {n} proposals, the most allowed per collectivité. "
-                    "Withdraw a support to commit this one.",
-                    limit,
-                    name=name,
-                )
-            )
-        texts = {
-            "added": ctx._(
-                "{name} now supports {proposal}: {level}.", name=name, proposal=what, level=label
-            ),
-            "changed": ctx._(
-                "The support of {name} for {proposal} is now: {level}.",
-                name=name,
-                proposal=what,
-                level=label,
-            ),
-            "same": ctx._(
-                "{name} already supports {proposal} ({level}); nothing was changed.",
-                name=name,
-                proposal=what,
-                level=label,
-            ),
-        }
-        await _after(ctx, consultation, proposal, member, texts[outcome])
+    texts = {
+        "added": ctx._(
+            "{name} now supports {proposal}: {level}.", name=name, proposal=what, level=label
+        ),
+        "changed": ctx._(
+            "The support of {name} for {proposal} is now: {level}.",
+            name=name,
+            proposal=what,
+            level=label,
+        ),
+        "same": ctx._(
+            "{name} already supports {proposal} ({level}); nothing was changed.",
+            name=name,
+            proposal=what,
+            level=label,
+        ),
+    }
+    await _after(ctx, consultation, proposal, member, texts[outcome])
 
-    @router.action("sup.rm")
-    async def withdraw(ctx: Context, args: list[str]) -> None:
-        consultation = await require_phase(ctx, "support")
-        proposal = await proposal_from(ctx, consultation, args)
-        if len(args) not in (1, 2):
-            raise stale_button(ctx)
-        member = await _committer(ctx, consultation, args[1] if len(args) == 2 else None)
-        require_open(ctx, proposal)
-        name, what = member.collectivite_name, heading(ctx.t, proposal)
-        if await supports.withdraw(ctx.db, member.collectivite, proposal.id):
-            text = ctx._("{name} no longer supports {proposal}.", name=name, proposal=what)
-        else:
-            text = ctx._(
-                "{name} does not support {proposal}; nothing was changed.", name=name, proposal=what
-            )
-        await _after(ctx, consultation, proposal, member, text)
 
-    @router.action("sup.who")
-    async def choose(ctx: Context, args: list[str]) -> None:
-        consultation = await require_phase(ctx, "support")
-        proposal = await proposal_from(ctx, consultation, args)
-        able = [m for m in await require_member(ctx) if may_commit(consultation, m)]
-        if not able:
-            raise stale_button(ctx)
-        choices = []
-        for member in sorted(able, key=lambda m: m.collectivite_name):
-            found = await collectivites.get(ctx.db, member.collectivite)
-            label = place(ctx.t, found) if found else member.collectivite_name
-            choices.append(Choice(label, f"sup.as:{proposal.number}:{member.collectivite}"))
-        ctx.reply(ctx._("On behalf of which collectivité?"), choices)
+@router.action("sup.rm")
+async def withdraw(ctx: Context, args: list[str]) -> None:
+    consultation = await require_phase(ctx, "support")
+    proposal = await proposal_from(ctx, consultation, args)
+    if len(args) not in (1, 2):
+        raise stale_button(ctx)
+    member = await _committer(ctx, consultation, args[1] if len(args) == 2 else None)
+    require_open(ctx, proposal)
+    name, what = member.collectivite_name, heading(ctx.t, proposal)
+    if await supports.withdraw(ctx.db, member.collectivite, proposal.id):
+        text = ctx._("{name} no longer supports {proposal}.", name=name, proposal=what)
+    else:
+        text = ctx._(
+            "{name} does not support {proposal}; nothing was changed.", name=name, proposal=what
+        )
+    await _after(ctx, consultation, proposal, member, text)
 
-    @router.action("sup.as")
-    async def act_for(ctx: Context, args: list[str]) -> None:
-        consultation = await require_phase(ctx, "support")
-        proposal = await proposal_from(ctx, consultation, args)
-        if len(args) != 2:
-            raise stale_button(ctx)
-        member = await _committer(ctx, consultation, args[1])
-        await persons.set_acting_for(ctx.db, ctx.person.id, member.collectivite)
-        text = ctx._("You now act for {name}.", name=member.collectivite_name)
-        await _after(ctx, consultation, proposal, member, text)
+
+@router.action("sup.who")
+async def choose(ctx: Context, args: list[str]) -> None:
+    consultation = await require_phase(ctx, "support")
+    proposal = await proposal_from(ctx, consultation, args)
+    able = [m for m in await require_member(ctx) if may_commit(consultation, m)]
+    if not able:
+        raise stale_button(ctx)
+    choices = []
+    for member in sorted(able, key=lambda m: m.collectivite_name):
+        found = await collectivites.get(ctx.db, member.collectivite)
+        label = place(ctx.t, found) if found else member.collectivite_name
+        choices.append(Choice(label, f"sup.as:{proposal.number}:{member.collectivite}"))
+    ctx.reply(ctx._("On behalf of which collectivité?"), choices)
+
+
+@router.action("sup.as")
+async def act_for(ctx: Context, args: list[str]) -> None:
+    consultation = await require_phase(ctx, "support")
+    proposal = await proposal_from(ctx, consultation, args)
+    if len(args) != 2:
+        raise stale_button(ctx)
+    member = await _committer(ctx, consultation, args[1])
+    await persons.set_acting_for(ctx.db, ctx.person.id, member.collectivite)
+    text = ctx._("You now act for {name}.", name=member.collectivite_name)
+    await _after(ctx, consultation, proposal, member, text)

@@ -27,6 +27,8 @@ from storage import memberships, votes
 from storage.consultations import Consultation
 from storage.proposals import Proposal
 
+router = Router("vote")
+
 SETTING = "votes_per_person"
 
 
@@ -106,59 +108,59 @@ async def show_mine(ctx: Context) -> None:
     ctx.reply("\n".join(lines), choices)
 
 
-def register(router: Router) -> None:
-    @router.action("prop.v")
-    async def vote(ctx: Context, args: list[str]) -> None:
-        consultation, proposal = await _checked(ctx, args)
-        limit = cap(consultation, SETTING)
-        outcome = await votes.cast(ctx.db, ctx.person.id, proposal, cap=limit, now=ctx.now)
-        if outcome == "full":
-            assert limit is not None
-            raise Refused(
-                ctx.t.ngettext(
-                    "You have no vote left (at most {n} vote per person). Withdraw one of "
-                    "your votes to vote for this proposal.",
-                    "You have no vote left (at most {n} votes per person). Withdraw one of "
-                    "your votes to vote for this proposal.",
-                    limit,
-                )
+@router.action("prop.v")
+async def vote(ctx: Context, args: list[str]) -> None:
+    consultation, proposal = await _checked(ctx, args)
+    limit = cap(consultation, SETTING)
+    outcome = await votes.cast(ctx.db, ctx.person.id, proposal, cap=limit, now=ctx.now)
+    if outcome == "full":
+        assert limit is not None
+        raise Refused(
+            ctx.t.ngettext(
+                "You have no vote left (at most {n} vote per person). Withdraw one of "
+                "your votes to vote for this proposal.",
+                "You have no vote left (at most {n} votes per person). Withdraw one of "
+                "your votes to vote for this proposal.",
+                limit,
             )
-        if outcome == "already":
-            text = ctx._(
-                "You have already voted for {proposal}; nothing was changed.",
-                proposal=heading(ctx.t, proposal),
-            )
-        else:
-            text = ctx._("Your vote for {proposal} is recorded.", proposal=heading(ctx.t, proposal))
-        left = await votes_left(ctx, consultation)
-        ctx.reply(f"{text}\n{left}", _choices(ctx, proposal, True))
+        )
+    if outcome == "already":
+        text = ctx._(
+            "You have already voted for {proposal}; nothing was changed.",
+            proposal=heading(ctx.t, proposal),
+        )
+    else:
+        text = ctx._("Your vote for {proposal} is recorded.", proposal=heading(ctx.t, proposal))
+    left = await votes_left(ctx, consultation)
+    ctx.reply(f"{text}\n{left}", _choices(ctx, proposal, True))
 
-    @router.action("prop.uv")
-    async def withdraw(ctx: Context, args: list[str]) -> None:
-        consultation, proposal = await _checked(ctx, args)
-        if await votes.withdraw(ctx.db, ctx.person.id, proposal.id):
-            text = ctx._(
-                "Your vote for {proposal} is withdrawn.", proposal=heading(ctx.t, proposal)
-            )
-        else:
-            text = ctx._(
-                "You had not voted for {proposal}; nothing was changed.",
-                proposal=heading(ctx.t, proposal),
-            )
-        left = await votes_left(ctx, consultation)
-        ctx.reply(f"{text}\n{left}", _choices(ctx, proposal, False))
 
-    @router.command(
-        "my_votes",
-        "mes_votes",
-        "my_votes",
-        N_("The proposals you voted for"),
-        audience="member",
-        phases=["vote", "support", "selection"],
-    )
-    async def my_votes(ctx: Context) -> None:
-        await show_mine(ctx)
+@router.action("prop.uv")
+async def withdraw(ctx: Context, args: list[str]) -> None:
+    consultation, proposal = await _checked(ctx, args)
+    if await votes.withdraw(ctx.db, ctx.person.id, proposal.id):
+        text = ctx._("Your vote for {proposal} is withdrawn.", proposal=heading(ctx.t, proposal))
+    else:
+        text = ctx._(
+            "You had not voted for {proposal}; nothing was changed.",
+            proposal=heading(ctx.t, proposal),
+        )
+    left = await votes_left(ctx, consultation)
+    ctx.reply(f"{text}\n{left}", _choices(ctx, proposal, False))
 
-    @router.action("vote.mine")
-    async def mine(ctx: Context, args: list[str]) -> None:
-        await show_mine(ctx)
+
+@router.command(
+    "my_votes",
+    "mes_votes",
+    "my_votes",
+    N_("The proposals you voted for"),
+    audience="member",
+    phases=["vote", "support", "selection"],
+)
+async def my_votes(ctx: Context) -> None:
+    await show_mine(ctx)
+
+
+@router.action("vote.mine")
+async def mine(ctx: Context, args: list[str]) -> None:
+    await show_mine(ctx)

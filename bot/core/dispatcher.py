@@ -1,0 +1,248 @@
+"""From a neutral ``Incoming`` to the handler that owns it.
+
+One event is one SQLite transaction: the event id is claimed, the person
+resolved, the handler run and the conversation saved together, so a crash or
+a refusal leaves nothing half-done and a redelivered event is ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from bot.core.clock import to_iso
+from bot.core.context import Context, Refused, Services
+from bot.core.flood import FloodGuard
+from bot.core.messages import Incoming, Kind, Reply
+from bot.core.router import Command, Router
+from storage import conversations, events, memberships, persons
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher(Router):
+    """The root router: every flow included, and the services to run them with.
+
+    Tests may still declare a command on it directly, as on any router.
+    """
+
+    def __init__(self, services: Services) -> None:
+        super().__init__("root")
+        self.services = services
+        self.flood = FloodGuard(services.config.limits.messages_per_minute)
+
+    # -- dispatch -----------------------------------------------------------------
+    async def dispatch(self, incoming: Incoming) -> list[Reply]:
+        metrics = self.services.metrics
+        metrics.events.labels(incoming.backend, incoming.kind.value).inc()
+        with metrics.latency.labels(incoming.backend).time():
+            return await self._dispatch(incoming)
+
+    async def _dispatch(self, incoming: Incoming) -> list[Reply]:
+        db = self.services.db
+        verdict = self.flood.check(incoming.identity, self.services.clock.now())
+        if verdict != "ok":
+            return await self._flooded(incoming) if verdict == "warn" else []
+        try:
+            async with db.transaction():
+                ctx = await self._context(incoming, claim=True)
+                if ctx is None:
+                    return []
+                before = conversations.fingerprint(ctx.conversation)
+                await self._route(ctx)
+                conversation = _with_menu(ctx)
+                if conversations.fingerprint(conversation) != before:
+                    await conversations.save(db, ctx.person.id, conversation, ctx.now)
+        except Refused as refusal:
+            return await self._after_failure(incoming, refusal.message)
+        except Exception:
+            log.exception("handler failed on %s event", incoming.backend)
+            self.services.metrics.errors.labels(incoming.backend).inc()
+            return await self._after_failure(incoming, None)
+        return ctx.replies + await self._after_commit(ctx)
+
+    async def _after_commit(self, ctx: Context) -> list[Reply]:
+        """The work a handler left for after its commit; what it changed stays, so a
+        failure here only costs its own replies, with an apology in their place."""
+        replies: list[Reply] = []
+        for work in ctx.deferred:
+            try:
+                replies.extend(await work())
+            except Exception:
+                log.exception("work after commit failed on %s event", ctx.incoming.backend)
+                self.services.metrics.errors.labels(ctx.incoming.backend).inc()
+                replies.append(
+                    Reply(
+                        ctx._(
+                            "Sorry, something went wrong on our side while preparing this. "
+                            "Please try again in a moment."
+                        )
+                    )
+                )
+        return replies
+
+    async def _after_failure(self, incoming: Incoming, message: str | None) -> list[Reply]:
+        """Record the event as handled and answer, in a transaction of its own,
+        since the handler's was rolled back."""
+        async with self.services.db.transaction():
+            ctx = await self._context(incoming, claim=True)
+            if ctx is None:
+                return []
+            if message is None:
+                message = ctx._(
+                    "Sorry, something went wrong on our side and nothing was changed. "
+                    "Please try again in a moment."
+                )
+            return [Reply(message)]
+
+    async def _flooded(self, incoming: Incoming) -> list[Reply]:
+        async with self.services.db.transaction():
+            ctx = await self._context(incoming, claim=True)
+            if ctx is None:
+                return []
+            return [
+                Reply(
+                    ctx._(
+                        "You are sending messages faster than I can follow. I will not answer "
+                        "for a minute; nothing you sent in that time is kept."
+                    )
+                )
+            ]
+
+    async def _context(self, incoming: Incoming, *, claim: bool) -> Context | None:
+        """Claim the event, resolve the person and load the step in one round trip;
+        None when the event was already processed."""
+        opened = await self.services.db.run(
+            _open_event, incoming, to_iso(self.services.clock.now()), claim
+        )
+        if opened is None:
+            return None
+        person, conversation = opened
+        return Context(self.services, incoming, person, conversation, self.commands)
+
+    async def _route(self, ctx: Context) -> None:
+        incoming = ctx.incoming
+        limit = self.services.config.limits.message_chars
+        raw_length = len(incoming.text) + len(incoming.arg_text)
+        if raw_length > limit:
+            ctx.reply(
+                ctx._(
+                    "Your message is too long ({length} characters; at most {limit}). "
+                    "Nothing was lost: please send it again, shorter.",
+                    length=ctx.t.number(raw_length),
+                    limit=ctx.t.number(limit),
+                )
+            )
+            return
+        if incoming.kind is Kind.COMMAND:
+            await self._command(ctx)
+        elif incoming.kind is Kind.CHOICE:
+            await self._choice(ctx, incoming.data)
+        else:
+            await self._text(ctx)
+
+    async def _command(self, ctx: Context) -> None:
+        name = ctx.incoming.command
+        command = self.lookup(name)
+        if command is None:
+            ctx.reply(
+                ctx._(
+                    "I don't know the command {command}. Type {help} to see what you can do.",
+                    command=self.services.command_prefixes.get(ctx.incoming.backend, "/")
+                    + name[:40],
+                    help=ctx.cmd("help"),
+                )
+            )
+            return
+        refusal = await self.refusal(ctx, command)
+        if refusal:
+            ctx.reply(refusal)
+            return
+        if command.key != "cancel":
+            ctx.end()
+        await command.fn(ctx)
+
+    async def refusal(self, ctx: Context, command: Command) -> str | None:
+        """Why this person may not run ``command``, or None if they may."""
+        if command.audience == "admin" and not ctx.person.is_admin:
+            return ctx._("This command is reserved for administrators.")
+        if command.audience == "staff" and not ctx.person.is_staff:
+            return ctx._("This command is reserved for the consultation staff.")
+        if command.audience == "member" and not await memberships.approved_of_person(
+            ctx.db, ctx.person.id
+        ):
+            return ctx._(
+                "You first need to be known as a member of a collectivité. Type {start}.",
+                start=ctx.cmd("start"),
+            )
+        return None
+
+    async def _choice(self, ctx: Context, data: str) -> None:
+        name, _, rest = data.partition(":")
+        handler = self._actions.get(name)
+        if handler is None or len(data) > 64:
+            ctx.reply(
+                ctx._(
+                    "This button is no longer valid. Type {help} to see what you can do.",
+                    help=ctx.cmd("help"),
+                )
+            )
+            return
+        await handler(ctx, rest.split(":") if rest else [])
+
+    async def _text(self, ctx: Context) -> None:
+        text = ctx.incoming.text.strip()
+        menu = ctx.conversation.menu
+        if menu and text.isdigit() and text.isascii():
+            index = int(text)
+            if 1 <= index <= len(menu):
+                await self._choice(ctx, menu[index - 1])
+                return
+            if not ctx.conversation.step:
+                ctx.reply(
+                    ctx._(
+                        "Please type a number between 1 and {count}.",
+                        count=ctx.t.number(len(menu)),
+                    )
+                )
+                ctx.keep_menu = True
+                return
+        step = ctx.conversation.step
+        handler = self._steps.get(step) if step else None
+        if handler is None:
+            ctx.end()
+            ctx.reply(
+                ctx._(
+                    "I was not expecting a message. Type {help} to see what you can do.",
+                    help=ctx.cmd("help"),
+                )
+            )
+            return
+        await handler(ctx, text)
+
+
+def _open_event(
+    conn: sqlite3.Connection, incoming: Incoming, stamp: str, claim: bool
+) -> tuple[persons.Person, conversations.Conversation] | None:
+    if claim and incoming.event_id and not events.claim_sync(conn, incoming.event_id, stamp):
+        return None
+    person, _ = persons.resolve_sync(
+        conn,
+        incoming.identity,
+        stamp,
+        incoming.display_name,
+        incoming.language_hint,
+        incoming.address,
+    )
+    return person, conversations.load_sync(conn, person.id)
+
+
+def _with_menu(ctx: Context) -> conversations.Conversation:
+    """The choices last shown become the menu a typed number refers to."""
+    conversation = ctx.conversation
+    shown = [reply for reply in ctx.replies if reply.choices]
+    if shown:
+        conversation.menu = [choice.data for choice in shown[-1].choices]
+    elif ctx.replies and not ctx.keep_menu:
+        conversation.menu = []
+    return conversation
