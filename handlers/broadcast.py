@@ -18,8 +18,7 @@ from bot.core.messages import Choice, Reply
 from bot.core.router import Router
 from bot.delivery.fanout import Render, fan_out
 from bot.delivery.workdays import SendWindow
-from handlers.common import require_consultation, stale_button
-from handlers.phases import require_staff
+from handlers.common import require_consultation, require_staff, stale_button
 from storage import audiences, broadcasts, proposals
 from storage.audiences import AUDIENCE_KINDS, Audience
 from storage.consultations import Consultation

@@ -39,6 +39,11 @@ async def require_consultation(ctx: Context) -> Consultation:
     return consultation
 
 
+def require_staff(ctx: Context) -> None:
+    if not ctx.person.is_staff:
+        raise Refused(ctx._("This command is reserved for the consultation staff."))
+
+
 def stale_button(ctx: Context) -> Refused:
     """A pressed button whose conversation is over, or forged data."""
     return Refused(

@@ -15,8 +15,7 @@ from bot.core.i18n import N_
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
 from bot.render import exports
-from handlers.common import require_consultation, stale_button
-from handlers.stats import require_staff
+from handlers.common import require_consultation, require_staff, stale_button
 
 router = Router("export")
 

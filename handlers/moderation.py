@@ -7,20 +7,15 @@ nothing, and tells the person through the outbox in their own language.
 from __future__ import annotations
 
 from bot.core import evidence
-from bot.core.context import Context, Refused
+from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
-from handlers.common import ROLE_LABELS, stale_button
+from handlers.common import ROLE_LABELS, require_staff, stale_button
 from handlers.review import show_contribution_queue
 from storage import collectivites, contributions, memberships, persons
 
 router = Router("moderation")
-
-
-def _require_staff(ctx: Context) -> None:
-    if not ctx.person.is_staff:
-        raise Refused(ctx._("This command is reserved for the consultation staff."))
 
 
 async def show_queue(ctx: Context, offset: int = 0) -> None:
@@ -85,14 +80,14 @@ async def moderation(ctx: Context) -> None:
 
 @router.action("mod.next")
 async def next_item(ctx: Context, args: list[str]) -> None:
-    _require_staff(ctx)
+    require_staff(ctx)
     if len(args) != 1 or not args[0].isdigit():
         raise stale_button(ctx)
     await show_queue(ctx, int(args[0]))
 
 
 async def decide(ctx: Context, args: list[str], approve: bool) -> None:
-    _require_staff(ctx)
+    require_staff(ctx)
     if len(args) != 1 or not args[0].isdigit():
         raise stale_button(ctx)
     item = await memberships.get(ctx.db, int(args[0]))

@@ -17,7 +17,7 @@ from bot.core.phase_dates import parse_dates
 from bot.core.router import Router
 from bot.delivery import notices
 from bot.delivery.workdays import SendWindow
-from handlers.common import require_consultation, stale_button
+from handlers.common import require_consultation, require_staff, stale_button
 from storage import audiences, reminders
 from storage import phases as calendar
 from storage.audiences import Audience
@@ -29,11 +29,6 @@ router = Router("phases")
 OPEN = ("ouvrir", "open")
 CLOSE = ("fermer", "close")
 DATES = ("dates",)
-
-
-def require_staff(ctx: Context) -> None:
-    if not ctx.person.is_staff:
-        raise Refused(ctx._("This command is reserved for the consultation staff."))
 
 
 def _problem(ctx: Context, error: CalendarError) -> Refused:

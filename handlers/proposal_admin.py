@@ -11,11 +11,10 @@ from bot.core.context import Context, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
-from handlers.common import require_consultation, stale_button
+from handlers.common import require_consultation, require_staff, stale_button
 from handlers.review import (
     MAX_SUMMARY,
     group_into,
-    require_staff,
     show_contribution_queue,
     waiting_contribution,
 )

@@ -16,7 +16,7 @@ from bot.core.context import Context, Recipient, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
-from handlers.common import quote, require_consultation, stale_button
+from handlers.common import quote, require_consultation, require_staff, stale_button
 from storage import collectivites, contributions, proposals
 from storage.contributions import Contribution
 from storage.proposals import Proposal
@@ -25,11 +25,6 @@ router = Router("review")
 
 MAX_REASON = 500
 MAX_SUMMARY = 1000
-
-
-def require_staff(ctx: Context) -> None:
-    if not ctx.person.is_staff:
-        raise Refused(ctx._("This command is reserved for the consultation staff."))
 
 
 async def show_contribution_queue(ctx: Context, offset: int = 0) -> None:

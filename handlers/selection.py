@@ -15,7 +15,7 @@ from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
 from handlers import results
-from handlers.common import require_phase, stale_button
+from handlers.common import require_phase, require_staff, stale_button
 from handlers.proposal_common import (
     PAGE,
     RESULT_LABELS,
@@ -36,11 +36,6 @@ MARK_LABELS = {
     "selected": N_("marked selected"),
     "not_selected": N_("marked not selected"),
 }
-
-
-def _require_staff(ctx: Context) -> None:
-    if not ctx.person.is_staff:
-        raise Refused(ctx._("This command is reserved for the consultation staff."))
 
 
 async def _all(ctx: Context, consultation: Consultation) -> list[Proposal]:
@@ -190,7 +185,7 @@ async def selection_command(ctx: Context) -> None:
 
 @router.action("sel.l")
 async def page(ctx: Context, args: list[str]) -> None:
-    _require_staff(ctx)
+    require_staff(ctx)
     consultation = await require_phase(ctx, "selection")
     if len(args) != 1 or not args[0].isdigit() or not args[0].isascii():
         raise stale_button(ctx)
@@ -199,7 +194,7 @@ async def page(ctx: Context, args: list[str]) -> None:
 
 @router.action("sel.m")
 async def mark(ctx: Context, args: list[str]) -> None:
-    _require_staff(ctx)
+    require_staff(ctx)
     consultation = await require_phase(ctx, "selection")
     proposal = await proposal_from(ctx, consultation, args)
     if len(args) != 2 or args[1] not in MARK_CODES:
@@ -228,7 +223,7 @@ async def mark(ctx: Context, args: list[str]) -> None:
 
 @router.action("sel.ann")
 async def announce(ctx: Context, args: list[str]) -> None:
-    _require_staff(ctx)
+    require_staff(ctx)
     await _confirm(ctx, await require_phase(ctx, "selection"))
 
 
@@ -246,7 +241,7 @@ async def typed_confirm(ctx: Context, text: str) -> None:
 
 @router.action("sel.go")
 async def publish(ctx: Context, args: list[str]) -> None:
-    _require_staff(ctx)
+    require_staff(ctx)
     if ctx.conversation.step != "sel.confirm":
         raise stale_button(ctx)
     consultation = await require_phase(ctx, "selection")

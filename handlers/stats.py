@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from bot.core import themes
 from bot.core.calendar_text import phase_label
-from bot.core.context import Context, Refused
+from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
@@ -37,11 +37,6 @@ CONTRIBUTION_STATUSES = {
     "rejected": N_("rejected"),
     "withdrawn": N_("withdrawn"),
 }
-
-
-def require_staff(ctx: Context) -> None:
-    if not ctx.person.is_staff:
-        raise Refused(ctx._("This command is reserved for the consultation staff."))
 
 
 def trend_phase(consultation: Consultation, now: datetime) -> Phase | None:

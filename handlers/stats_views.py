@@ -15,8 +15,8 @@ from bot.core.context import Context
 from bot.core.messages import Choice, Image, Reply
 from bot.core.router import Router
 from bot.render import charts
-from handlers.common import require_consultation, stale_button
-from handlers.stats import PAGE, phase_window, proposal_line, require_staff, trend_phase
+from handlers.common import require_consultation, require_staff, stale_button
+from handlers.stats import PAGE, phase_window, proposal_line, trend_phase
 from storage import stats
 
 router = Router("stats_views")
