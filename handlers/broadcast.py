@@ -24,6 +24,11 @@ from storage.audiences import AUDIENCE_KINDS, Audience
 from storage.consultations import Consultation
 
 router = Router("broadcast")
+AUDIENCE_STEP = "bc.aud"
+CONFIRM_STEP = "bc.confirm"
+ENGLISH_STEP = "bc.en"
+FRENCH_STEP = "bc.fr"
+VALUE_STEP = "bc.value"
 
 NEW = ("nouveau", "nouvelle", "new")
 NO_ENGLISH = ("-", "non", "no")
@@ -97,7 +102,7 @@ async def _listing(ctx: Context) -> None:
 
 def _ask_text(ctx: Context) -> None:
     ctx.ask(
-        "bc.fr",
+        FRENCH_STEP,
         ctx._(
             "Write the message in French ({limit} characters at most). It is sent as you "
             "write it, after a line saying it comes from the consultation team.",
@@ -124,7 +129,7 @@ def _checked_text(ctx: Context, text: str) -> str:
 
 def _ask_audience(ctx: Context) -> None:
     choices = [Choice(ctx._(AUDIENCE_LABELS[kind]), f"bc.aud:{kind}") for kind in AUDIENCE_KINDS]
-    ctx.ask("bc.aud", ctx._("Who should receive it?"), choices)
+    ctx.ask(AUDIENCE_STEP, ctx._("Who should receive it?"), choices)
 
 
 async def _value(ctx: Context, consultation: Consultation, kind: str, raw: str) -> Audience:
@@ -235,7 +240,7 @@ async def _preview(ctx: Context, audience: Audience) -> None:
     else:
         lines.append(ctx._("Nobody is in this audience: choose another one."))
     ctx.ask(
-        "bc.confirm", "\n".join(lines), choices, aud_kind=audience.kind, aud_value=audience.value
+        CONFIRM_STEP, "\n".join(lines), choices, aud_kind=audience.kind, aud_value=audience.value
     )
 
 
@@ -250,7 +255,7 @@ def _require_step(ctx: Context, *steps: str) -> None:
 
 
 async def _send(ctx: Context) -> None:
-    _require_step(ctx, "bc.confirm")
+    _require_step(ctx, CONFIRM_STEP)
     audience = _audience_of(ctx)
     consultation = await require_consultation(ctx)
     data = ctx.conversation.data
@@ -324,18 +329,18 @@ async def new(ctx: Context, args: list[str]) -> None:
     _ask_text(ctx)
 
 
-@router.step("bc.fr")
+@router.step(FRENCH_STEP)
 async def french(ctx: Context, text: str) -> None:
     require_staff(ctx)
     ctx.ask(
-        "bc.en",
+        ENGLISH_STEP,
         ctx._("Now the English version, or type - to send the French text to everyone."),
         [Choice(ctx._("No English version"), "bc.noen")],
         fr=_checked_text(ctx, text),
     )
 
 
-@router.step("bc.en")
+@router.step(ENGLISH_STEP)
 async def english(ctx: Context, text: str) -> None:
     require_staff(ctx)
     ctx.conversation.data["en"] = (
@@ -346,35 +351,35 @@ async def english(ctx: Context, text: str) -> None:
 
 @router.action("bc.noen")
 async def no_english(ctx: Context, args: list[str]) -> None:
-    _require_step(ctx, "bc.en")
+    _require_step(ctx, ENGLISH_STEP)
     ctx.conversation.data["en"] = ""
     _ask_audience(ctx)
 
 
 @router.action("bc.audmenu")
 async def audience_menu(ctx: Context, args: list[str]) -> None:
-    _require_step(ctx, "bc.confirm")
+    _require_step(ctx, CONFIRM_STEP)
     _ask_audience(ctx)
 
 
 @router.action("bc.aud")
 async def pick_audience(ctx: Context, args: list[str]) -> None:
-    _require_step(ctx, "bc.aud")
+    _require_step(ctx, AUDIENCE_STEP)
     if len(args) != 1 or args[0] not in AUDIENCE_KINDS:
         raise stale_button(ctx)
     kind = args[0]
     if kind in VALUE_PROMPTS:
-        ctx.ask("bc.value", ctx._(VALUE_PROMPTS[kind]), aud_kind=kind)
+        ctx.ask(VALUE_STEP, ctx._(VALUE_PROMPTS[kind]), aud_kind=kind)
     else:
         await _preview(ctx, Audience(kind))
 
 
-@router.step("bc.aud")
+@router.step(AUDIENCE_STEP)
 async def typed_audience(ctx: Context, text: str) -> None:
     raise Refused(ctx._("Please choose an audience: type its number."))
 
 
-@router.step("bc.value")
+@router.step(VALUE_STEP)
 async def typed_value(ctx: Context, text: str) -> None:
     require_staff(ctx)
     consultation = await require_consultation(ctx)
@@ -386,7 +391,7 @@ async def typed_value(ctx: Context, text: str) -> None:
     await _preview(ctx, await _value(ctx, consultation, kind, text))
 
 
-@router.step("bc.confirm")
+@router.step(CONFIRM_STEP)
 async def typed_confirm(ctx: Context, text: str) -> None:
     raise Refused(ctx._("Please press a button, or type its number."))
 
@@ -398,6 +403,6 @@ async def send(ctx: Context, args: list[str]) -> None:
 
 @router.action("bc.cancel")
 async def cancel(ctx: Context, args: list[str]) -> None:
-    _require_step(ctx, "bc.confirm", "bc.aud", "bc.value", "bc.en")
+    _require_step(ctx, CONFIRM_STEP, AUDIENCE_STEP, VALUE_STEP, ENGLISH_STEP)
     ctx.end()
     ctx.reply(ctx._("Cancelled: nothing was sent."))

@@ -20,6 +20,12 @@ from storage import collectivites, contributions, memberships
 from storage.consultations import Consultation
 
 router = Router("needs")
+BODY_STEP = "need.body"
+COLLECTIVITE_STEP = "need.co"
+CONFIRM_STEP = "need.confirm"
+THEME_STEP = "need.theme"
+TITLE_STEP = "need.title"
+WITHDRAW_STEP = "need.wd"
 
 MIN_TITLE = 3
 MIN_BODY = 10
@@ -75,7 +81,7 @@ def _too_long(ctx: Context, field: str, text: str, limit: int) -> str:
 
 def _ask_title(ctx: Context) -> None:
     ctx.ask(
-        "need.title",
+        TITLE_STEP,
         ctx._(
             "What is the need of your territory? Give it a short title ({limit} characters at "
             "most). Type {cancel} to stop at any time.",
@@ -87,7 +93,7 @@ def _ask_title(ctx: Context) -> None:
 
 def _ask_body(ctx: Context) -> None:
     ctx.ask(
-        "need.body",
+        BODY_STEP,
         ctx._(
             "Describe the need: what you want to do, for whom, what exists already "
             "({limit} characters at most).",
@@ -102,7 +108,7 @@ async def _ask_theme(ctx: Context) -> None:
         Choice(themes.label(ctx.t, key, consultation), f"need.th:{key}")
         for key in themes.keys(consultation)
     ]
-    ctx.ask("need.theme", ctx._("Which theme fits it best?"), choices)
+    ctx.ask(THEME_STEP, ctx._("Which theme fits it best?"), choices)
 
 
 async def _ask_collectivite(ctx: Context, codes: list[str]) -> None:
@@ -111,7 +117,7 @@ async def _ask_collectivite(ctx: Context, codes: list[str]) -> None:
         found = await collectivites.get(ctx.db, code)
         if found is not None:
             choices.append(Choice(place(ctx.t, found), f"need.co:{code}"))
-    ctx.ask("need.co", ctx._("On behalf of which collectivité?"), choices)
+    ctx.ask(COLLECTIVITE_STEP, ctx._("On behalf of which collectivité?"), choices)
 
 
 async def _next(ctx: Context) -> None:
@@ -159,7 +165,7 @@ async def _summary(ctx: Context) -> None:
     if not data.get("edit_id") and len(await _member_codes(ctx)) > 1:
         choices.append(Choice(ctx._("Change the collectivité"), "need.ed:code"))
     choices.append(Choice(ctx._("Cancel"), "need.no"))
-    ctx.ask("need.confirm", text, choices)
+    ctx.ask(CONFIRM_STEP, text, choices)
 
 
 def _require_step(ctx: Context, *steps: str) -> dict[str, Any]:
@@ -203,7 +209,7 @@ async def _answer(
         await _next(ctx)
 
 
-@router.step("need.title")
+@router.step(TITLE_STEP)
 async def title(ctx: Context, text: str) -> None:
     await _answer(
         ctx,
@@ -215,7 +221,7 @@ async def title(ctx: Context, text: str) -> None:
     )
 
 
-@router.step("need.body")
+@router.step(BODY_STEP)
 async def body(ctx: Context, text: str) -> None:
     await _answer(
         ctx,
@@ -229,7 +235,7 @@ async def body(ctx: Context, text: str) -> None:
 
 @router.action("need.th")
 async def theme(ctx: Context, args: list[str]) -> None:
-    data = _require_step(ctx, "need.theme")
+    data = _require_step(ctx, THEME_STEP)
     if len(args) != 1 or args[0] not in themes.keys(await ctx.consultation()):
         raise stale_button(ctx)
     data["theme"] = args[0]
@@ -238,26 +244,26 @@ async def theme(ctx: Context, args: list[str]) -> None:
 
 @router.action("need.co")
 async def collectivite(ctx: Context, args: list[str]) -> None:
-    data = _require_step(ctx, "need.co")
+    data = _require_step(ctx, COLLECTIVITE_STEP)
     if len(args) != 1 or args[0] not in await _member_codes(ctx):
         raise stale_button(ctx)
     data["code"] = args[0]
     await _next(ctx)
 
 
-@router.step("need.theme")
+@router.step(THEME_STEP)
 async def typed_theme(ctx: Context, text: str) -> None:
     _choose_by_number(ctx)
     await _ask_theme(ctx)
 
 
-@router.step("need.co")
+@router.step(COLLECTIVITE_STEP)
 async def typed_collectivite(ctx: Context, text: str) -> None:
     _choose_by_number(ctx)
     await _ask_collectivite(ctx, await _member_codes(ctx))
 
 
-@router.step("need.confirm")
+@router.step(CONFIRM_STEP)
 async def typed_confirm(ctx: Context, text: str) -> None:
     _choose_by_number(ctx)
     await _summary(ctx)
@@ -265,7 +271,7 @@ async def typed_confirm(ctx: Context, text: str) -> None:
 
 @router.action("need.ed")
 async def edit_field(ctx: Context, args: list[str]) -> None:
-    data = _require_step(ctx, "need.confirm")
+    data = _require_step(ctx, CONFIRM_STEP)
     if len(args) != 1 or args[0] not in ("title", "body", "theme", "code"):
         raise stale_button(ctx)
     previous = data.pop(args[0], None)
@@ -276,14 +282,14 @@ async def edit_field(ctx: Context, args: list[str]) -> None:
 
 @router.action("need.no")
 async def cancel(ctx: Context, args: list[str]) -> None:
-    _require_step(ctx, "need.confirm")
+    _require_step(ctx, CONFIRM_STEP)
     ctx.end()
     ctx.reply(ctx._("Cancelled. Nothing was saved."))
 
 
 @router.action("need.ok")
 async def send(ctx: Context, args: list[str]) -> None:
-    data = _require_step(ctx, "need.confirm")
+    data = _require_step(ctx, CONFIRM_STEP)
     consultation = await require_phase(ctx, "needs")
     code = str(data.get("code", ""))
     fields = {k: str(data.get(k, "")) for k in ("title", "body", "theme")}
@@ -351,7 +357,7 @@ async def withdraw(ctx: Context, args: list[str]) -> None:
     await require_phase(ctx, "needs")
     item = await _own_submitted(ctx, args)
     ctx.ask(
-        "need.wd",
+        WITHDRAW_STEP,
         ctx._(
             "Withdraw your need “{title}”? The staff will not review it.",
             title=quote(item.title),
@@ -366,7 +372,7 @@ async def withdraw(ctx: Context, args: list[str]) -> None:
 
 @router.action("need.wdok")
 async def withdraw_ok(ctx: Context, args: list[str]) -> None:
-    data = _require_step(ctx, "need.wd")
+    data = _require_step(ctx, WITHDRAW_STEP)
     await require_phase(ctx, "needs")
     item = await _own_submitted(ctx, args)
     if data.get("withdraw_id") != item.id:
@@ -382,7 +388,7 @@ async def keep(ctx: Context, args: list[str]) -> None:
     ctx.reply(ctx._("Nothing was changed."))
 
 
-@router.step("need.wd")
+@router.step(WITHDRAW_STEP)
 async def typed_withdraw(ctx: Context, text: str) -> None:
     ctx.end()
     ctx.reply(ctx._("Nothing was changed."))

@@ -17,6 +17,10 @@ from handlers.language import language_choices, set_language
 from storage import collectivites, memberships, persons
 
 router = Router("onboarding")
+CONFIRM_STEP = "onb.confirm"
+LANGUAGE_STEP = "onb.lang"
+ROLE_STEP = "onb.role"
+SEARCH_STEP = "onb.search"
 
 MAX_QUERY = 100
 
@@ -34,7 +38,7 @@ async def ask_search(ctx: Context, intro: str | None = None) -> None:
         "Which collectivité do you represent? Type its name, with the département "
         "number if you like (e.g. “Saint-Julien 24”), its postcode or its INSEE code."
     )
-    ctx.ask("onb.search", f"{intro}\n\n{text}" if intro else text)
+    ctx.ask(SEARCH_STEP, f"{intro}\n\n{text}" if intro else text)
 
 
 async def _ask_role(ctx: Context, code: str) -> None:
@@ -42,7 +46,7 @@ async def _ask_role(ctx: Context, code: str) -> None:
     if found is None:
         raise stale_button(ctx)
     ctx.ask(
-        "onb.role",
+        ROLE_STEP,
         ctx._("{place}: what is your role there?", place=place(ctx.t, found)),
         _role_choices(ctx),
         code=code,
@@ -70,7 +74,7 @@ async def start(ctx: Context) -> None:
     code = ctx.incoming.args[0][:20] if ctx.incoming.args else None
     if ctx.person.locale is None:
         ctx.ask(
-            "onb.lang",
+            LANGUAGE_STEP,
             "Bienvenue sur Guichet ! Choisissez votre langue.\n"
             "Welcome to Guichet! Choose your language.",
             language_choices("onb.lang"),
@@ -89,23 +93,23 @@ async def start(ctx: Context) -> None:
 
 @router.action("onb.lang")
 async def pick_language(ctx: Context, args: list[str]) -> None:
-    _require_step(ctx, "onb.lang")
+    _require_step(ctx, LANGUAGE_STEP)
     if len(args) != 1 or args[0] not in LOCALES:
         raise stale_button(ctx)
     await set_language(ctx, args[0])
     await _after_language(ctx, ctx.conversation.data.get("code"))
 
 
-@router.step("onb.lang")
+@router.step(LANGUAGE_STEP)
 async def typed_language(ctx: Context, text: str) -> None:
     ctx.ask(
-        "onb.lang",
+        LANGUAGE_STEP,
         "Tapez 1 pour le français. / Type 2 for English.",
         language_choices("onb.lang"),
     )
 
 
-@router.step("onb.search")
+@router.step(SEARCH_STEP)
 async def search(ctx: Context, text: str) -> None:
     query = " ".join(text.split())
     if not query:
@@ -113,7 +117,7 @@ async def search(ctx: Context, text: str) -> None:
         return
     if len(query) > MAX_QUERY:
         ctx.ask(
-            "onb.search",
+            SEARCH_STEP,
             ctx._(
                 "That is too long for a name: {limit} characters at most.",
                 limit=ctx.t.number(MAX_QUERY),
@@ -123,7 +127,7 @@ async def search(ctx: Context, text: str) -> None:
     matches = await collectivites.lookup(ctx.db, query)
     if not matches:
         ctx.ask(
-            "onb.search",
+            SEARCH_STEP,
             ctx._(
                 "I found no collectivité matching “{query}”. Check the spelling, or try "
                 "the postcode, the INSEE code, or the name followed by the département "
@@ -148,7 +152,7 @@ async def search(ctx: Context, text: str) -> None:
             label = f"{match.via_name} → {label}"
         choices.append(Choice(label, f"onb.pick:{match.collectivite.code}"))
     ctx.ask(
-        "onb.search",
+        SEARCH_STEP,
         ctx._(
             "Several collectivités match “{query}”. Type the number of yours, "
             "or type a more precise search:",
@@ -160,7 +164,7 @@ async def search(ctx: Context, text: str) -> None:
 
 @router.action("onb.pick")
 async def pick(ctx: Context, args: list[str]) -> None:
-    _require_step(ctx, "onb.search")
+    _require_step(ctx, SEARCH_STEP)
     if len(args) != 1:
         raise stale_button(ctx)
     await _ask_role(ctx, args[0])
@@ -168,11 +172,11 @@ async def pick(ctx: Context, args: list[str]) -> None:
 
 @router.action("onb.again")
 async def again(ctx: Context, args: list[str]) -> None:
-    _require_step(ctx, "onb.role", "onb.confirm")
+    _require_step(ctx, ROLE_STEP, CONFIRM_STEP)
     await ask_search(ctx)
 
 
-@router.step("onb.role")
+@router.step(ROLE_STEP)
 async def typed_role(ctx: Context, text: str) -> None:
     code = str(ctx.conversation.data.get("code", ""))
     ctx.reply(ctx._("Please choose one of the answers by typing its number."))
@@ -181,7 +185,7 @@ async def typed_role(ctx: Context, text: str) -> None:
 
 @router.action("onb.role")
 async def role(ctx: Context, args: list[str]) -> None:
-    _require_step(ctx, "onb.role")
+    _require_step(ctx, ROLE_STEP)
     if len(args) != 1 or args[0] not in ROLE_LABELS:
         raise stale_button(ctx)
     code = str(ctx.conversation.data.get("code", ""))
@@ -189,7 +193,7 @@ async def role(ctx: Context, args: list[str]) -> None:
     if found is None:
         raise stale_button(ctx)
     ctx.ask(
-        "onb.confirm",
+        CONFIRM_STEP,
         ctx._(
             "Please confirm: you represent {place} as {role}.",
             place=place(ctx.t, found),
@@ -200,10 +204,10 @@ async def role(ctx: Context, args: list[str]) -> None:
     )
 
 
-@router.step("onb.confirm")
+@router.step(CONFIRM_STEP)
 async def typed_confirm(ctx: Context, text: str) -> None:
     ctx.ask(
-        "onb.confirm",
+        CONFIRM_STEP,
         ctx._("Please choose one of the answers by typing its number."),
         [Choice(ctx._("Confirm"), "onb.ok"), Choice(ctx._("Start again"), "onb.again")],
     )
@@ -211,7 +215,7 @@ async def typed_confirm(ctx: Context, text: str) -> None:
 
 @router.action("onb.ok")
 async def confirm(ctx: Context, args: list[str]) -> None:
-    _require_step(ctx, "onb.confirm")
+    _require_step(ctx, CONFIRM_STEP)
     code = str(ctx.conversation.data.get("code", ""))
     role = ctx.conversation.data.get("role")
     found = await collectivites.get(ctx.db, code)

@@ -25,6 +25,7 @@ from storage.consultations import Consultation, Phase
 from storage.phases import CalendarError
 
 router = Router("phases")
+DATES_STEP = "ph.dates"
 
 OPEN = ("ouvrir", "open")
 CLOSE = ("fermer", "close")
@@ -292,7 +293,7 @@ async def phase_command(ctx: Context) -> None:
     elif verb in DATES and len(args) > 2:
         await _set_dates(ctx, phase, args[2:])
     elif verb in DATES:
-        ctx.ask("ph.dates", _dates_help(ctx, phase), phase=phase.id)
+        ctx.ask(DATES_STEP, _dates_help(ctx, phase), phase=phase.id)
     else:
         await show_one(ctx, phase)
 
@@ -309,7 +310,7 @@ async def _close_prompt(ctx: Context, phase: Phase) -> None:
     )
 
 
-@router.step("ph.dates")
+@router.step(DATES_STEP)
 async def dates_step(ctx: Context, text: str) -> None:
     require_staff(ctx)
     consultation = await require_consultation(ctx)
@@ -345,7 +346,7 @@ async def ask_close(ctx: Context, args: list[str]) -> None:
 @router.action("ph.dates")
 async def ask_dates(ctx: Context, args: list[str]) -> None:
     phase = await _phase(ctx, args)
-    ctx.ask("ph.dates", _dates_help(ctx, phase), phase=phase.id)
+    ctx.ask(DATES_STEP, _dates_help(ctx, phase), phase=phase.id)
 
 
 @router.action("ph.do")

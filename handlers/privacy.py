@@ -16,6 +16,7 @@ from handlers.common import stale_button
 from storage import personal_data
 
 router = Router("privacy")
+CONFIRM_ERASE_STEP = "gdpr.confirm"
 
 
 @router.command(
@@ -59,7 +60,7 @@ async def my_data(ctx: Context) -> None:
 @router.command("delete_me", "supprimer_compte", "delete_me", N_("Erase your personal data"))
 async def delete_me(ctx: Context) -> None:
     ctx.ask(
-        "gdpr.confirm",
+        CONFIRM_ERASE_STEP,
         ctx._(
             "Erase your personal data? Your identity, your memberships and the texts you "
             "wrote will be erased; the supports of your collectivité and the vote counts "
@@ -71,7 +72,7 @@ async def delete_me(ctx: Context) -> None:
 
 @router.action("gdpr.erase")
 async def erase(ctx: Context, args: list[str]) -> None:
-    if ctx.conversation.step != "gdpr.confirm":
+    if ctx.conversation.step != CONFIRM_ERASE_STEP:
         raise stale_button(ctx)
     await personal_data.erase(ctx.db, ctx.person.id, ctx.now)
     ctx.end()
@@ -84,7 +85,7 @@ async def keep(ctx: Context, args: list[str]) -> None:
     ctx.reply(ctx._("Nothing was changed."))
 
 
-@router.step("gdpr.confirm")
+@router.step(CONFIRM_ERASE_STEP)
 async def typed(ctx: Context, text: str) -> None:
     ctx.end()
     ctx.reply(ctx._("Nothing was changed."))

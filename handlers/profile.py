@@ -12,6 +12,7 @@ from handlers.onboarding import ask_search
 from storage import memberships, persons
 
 router = Router("profile")
+LEAVE_STEP = "prof.leave"
 
 
 async def show_profile(ctx: Context) -> None:
@@ -78,7 +79,7 @@ async def leave(ctx: Context, args: list[str]) -> None:
     if membership is None:
         raise stale_button(ctx)
     ctx.ask(
-        "prof.leave",
+        LEAVE_STEP,
         ctx._(
             "Do you really want to stop representing {name}? The supports it has "
             "committed stay; you can ask to join again later.",
@@ -95,7 +96,7 @@ async def leave(ctx: Context, args: list[str]) -> None:
     )
 
 
-@router.step("prof.leave")
+@router.step(LEAVE_STEP)
 async def typed_leave(ctx: Context, text: str) -> None:
     ctx.end()
     ctx.reply(ctx._("Nothing was changed."))
@@ -103,7 +104,7 @@ async def typed_leave(ctx: Context, text: str) -> None:
 
 @router.action("prof.left")
 async def left(ctx: Context, args: list[str]) -> None:
-    if ctx.conversation.step != "prof.leave" or args != [ctx.conversation.data.get("code")]:
+    if ctx.conversation.step != LEAVE_STEP or args != [ctx.conversation.data.get("code")]:
         raise stale_button(ctx)
     membership = await memberships.get_for(ctx.db, ctx.person.id, args[0])
     if membership is None or not await memberships.leave(ctx.db, ctx.person.id, args[0]):

@@ -22,6 +22,11 @@ from storage import proposals
 from storage.consultations import Consultation
 
 router = Router("proposal_admin")
+FIELD_STEP = "padm.field"
+SUMMARY_STEP = "padm.summary"
+THEME_STEP = "padm.theme"
+TITLE_STEP = "padm.title"
+VALUE_STEP = "padm.value"
 
 FIELDS = ("number", "title", "summary", "theme")
 
@@ -58,49 +63,49 @@ def _check(ctx: Context, field: str, value: str) -> str | None:
 )
 async def new(ctx: Context) -> None:
     await require_consultation(ctx)
-    ctx.ask("padm.title", ctx._("Title of the new proposal?"))
+    ctx.ask(TITLE_STEP, ctx._("Title of the new proposal?"))
 
 
 @router.action("padm.keep")
 async def keep_title(ctx: Context, args: list[str]) -> None:
     """The contribution being grouped lends its title to the new proposal."""
-    if ctx.conversation.step != "padm.title" or args != [str(ctx.conversation.data.get("group"))]:
+    if ctx.conversation.step != TITLE_STEP or args != [str(ctx.conversation.data.get("group"))]:
         raise stale_button(ctx)
     item = await waiting_contribution(ctx, args)
     await title(ctx, item.title[: ctx.config.limits.title_chars])
 
 
-@router.step("padm.title")
+@router.step(TITLE_STEP)
 async def title(ctx: Context, text: str) -> None:
     require_staff(ctx)
     problem = _check(ctx, "title", text)
     if problem:
-        ctx.ask("padm.title", problem)
+        ctx.ask(TITLE_STEP, problem)
         return
     ctx.ask(
-        "padm.summary",
+        SUMMARY_STEP,
         ctx._("Summary of the proposal, as participants will read it?"),
         title=text,
     )
 
 
-@router.step("padm.summary")
+@router.step(SUMMARY_STEP)
 async def summary(ctx: Context, text: str) -> None:
     require_staff(ctx)
     problem = _check(ctx, "summary", text)
     if problem:
-        ctx.ask("padm.summary", problem)
+        ctx.ask(SUMMARY_STEP, problem)
         return
     consultation = await require_consultation(ctx)
     ctx.ask(
-        "padm.theme",
+        THEME_STEP,
         ctx._("Theme of the proposal?"),
         _theme_choices(ctx, consultation, "padm.th"),
         summary=text,
     )
 
 
-@router.step("padm.theme")
+@router.step(THEME_STEP)
 async def typed_theme(ctx: Context, text: str) -> None:
     ctx.reply(ctx._("Please choose one of the answers by typing its number."))
     ctx.keep_menu = True
@@ -112,7 +117,7 @@ async def theme(ctx: Context, args: list[str]) -> None:
     consultation = await require_consultation(ctx)
     data = ctx.conversation.data
     if (
-        ctx.conversation.step != "padm.theme"
+        ctx.conversation.step != THEME_STEP
         or args[:1] == []
         or (args[0] not in themes.keys(consultation))
     ):
@@ -177,7 +182,7 @@ async def edit(ctx: Context) -> None:
         "theme": ctx._("Theme"),
     }
     ctx.ask(
-        "padm.field",
+        FIELD_STEP,
         ctx._(
             "Proposal {number}: “{title}”\n{summary}\nWhat do you want to change?",
             number=found.number,
@@ -192,17 +197,17 @@ async def edit(ctx: Context) -> None:
 @router.action("padm.f")
 async def field(ctx: Context, args: list[str]) -> None:
     require_staff(ctx)
-    if ctx.conversation.step != "padm.field" or len(args) != 1 or args[0] not in FIELDS:
+    if ctx.conversation.step != FIELD_STEP or len(args) != 1 or args[0] not in FIELDS:
         raise stale_button(ctx)
     if args[0] == "theme":
         consultation = await require_consultation(ctx)
         ctx.ask(
-            "padm.field",
+            FIELD_STEP,
             ctx._("Theme of the proposal?"),
             _theme_choices(ctx, consultation, "padm.set"),
         )
         return
-    ctx.ask("padm.value", ctx._("Type the new value."), field=args[0])
+    ctx.ask(VALUE_STEP, ctx._("Type the new value."), field=args[0])
 
 
 @router.action("padm.set")
@@ -210,7 +215,7 @@ async def set_theme(ctx: Context, args: list[str]) -> None:
     require_staff(ctx)
     consultation = await require_consultation(ctx)
     if (
-        ctx.conversation.step != "padm.field"
+        ctx.conversation.step != FIELD_STEP
         or len(args) != 1
         or (args[0] not in themes.keys(consultation))
     ):
@@ -218,13 +223,13 @@ async def set_theme(ctx: Context, args: list[str]) -> None:
     await _apply(ctx, "theme", args[0])
 
 
-@router.step("padm.field")
+@router.step(FIELD_STEP)
 async def typed_field(ctx: Context, text: str) -> None:
     ctx.reply(ctx._("Please choose one of the answers by typing its number."))
     ctx.keep_menu = True
 
 
-@router.step("padm.value")
+@router.step(VALUE_STEP)
 async def value(ctx: Context, text: str) -> None:
     require_staff(ctx)
     field_name = str(ctx.conversation.data.get("field"))
@@ -232,7 +237,7 @@ async def value(ctx: Context, text: str) -> None:
         raise stale_button(ctx)
     problem = _check(ctx, field_name, text)
     if problem:
-        ctx.ask("padm.value", problem)
+        ctx.ask(VALUE_STEP, problem)
         return
     await _apply(ctx, field_name, text)
 

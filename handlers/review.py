@@ -22,6 +22,9 @@ from storage.contributions import Contribution
 from storage.proposals import Proposal
 
 router = Router("review")
+FIND_STEP = "rev.find"
+POINTER_STEP = "rev.pointer"
+REASON_STEP = "rev.reason"
 
 MAX_REASON = 500
 MAX_SUMMARY = 1000
@@ -115,7 +118,7 @@ async def queue(ctx: Context, args: list[str]) -> None:
 async def reroute(ctx: Context, args: list[str]) -> None:
     item = await waiting_contribution(ctx, args)
     ctx.ask(
-        "rev.reason",
+        REASON_STEP,
         ctx._("Why is it re-routed? This is sent to the author."),
         id=item.id,
         decision="rerouted",
@@ -126,7 +129,7 @@ async def reroute(ctx: Context, args: list[str]) -> None:
 async def reject(ctx: Context, args: list[str]) -> None:
     item = await waiting_contribution(ctx, args)
     ctx.ask(
-        "rev.reason",
+        REASON_STEP,
         ctx._("Why is it off-topic? This is sent to the author."),
         id=item.id,
         decision="rejected",
@@ -142,27 +145,27 @@ def _bounded(ctx: Context, step: str, text: str, again: str) -> bool:
     return False
 
 
-@router.step("rev.reason")
+@router.step(REASON_STEP)
 async def reason(ctx: Context, text: str) -> None:
     limit = ctx.t.number(MAX_REASON)
     again = ctx._("Please give a reason of at most {limit} characters.", limit=limit)
-    if not _bounded(ctx, "rev.reason", text, again):
+    if not _bounded(ctx, REASON_STEP, text, again):
         return
     ctx.conversation.data["reason"] = text
     if ctx.conversation.data.get("decision") == "rerouted":
         ctx.ask(
-            "rev.pointer",
+            POINTER_STEP,
             ctx._("Where should the author go instead? A programme, a service or a web address."),
         )
         return
     await _decide(ctx, "")
 
 
-@router.step("rev.pointer")
+@router.step(POINTER_STEP)
 async def pointer(ctx: Context, text: str) -> None:
     limit = ctx.t.number(MAX_REASON)
     again = ctx._("Please say where to go, in at most {limit} characters.", limit=limit)
-    if _bounded(ctx, "rev.pointer", text, again):
+    if _bounded(ctx, POINTER_STEP, text, again):
         await _decide(ctx, text)
 
 
@@ -235,12 +238,10 @@ async def new_proposal(ctx: Context, args: list[str]) -> None:
 @router.action("rev.ex")
 async def existing(ctx: Context, args: list[str]) -> None:
     item = await waiting_contribution(ctx, args)
-    ctx.ask(
-        "rev.find", ctx._("Type the number of the proposal, or words of its title."), id=item.id
-    )
+    ctx.ask(FIND_STEP, ctx._("Type the number of the proposal, or words of its title."), id=item.id)
 
 
-@router.step("rev.find")
+@router.step(FIND_STEP)
 async def find(ctx: Context, text: str) -> None:
     require_staff(ctx)
     consultation = await require_consultation(ctx)
@@ -251,7 +252,7 @@ async def find(ctx: Context, text: str) -> None:
         matches = await proposals.search(ctx.db, consultation.id, text[:200], limit=8)
     if not matches:
         ctx.ask(
-            "rev.find",
+            FIND_STEP,
             ctx._(
                 "No proposal matches “{query}”. Try another number or other words.",
                 query=quote(text, 60),
@@ -259,7 +260,7 @@ async def find(ctx: Context, text: str) -> None:
         )
         return
     ctx.ask(
-        "rev.find",
+        FIND_STEP,
         ctx._("Group it into which proposal?"),
         [Choice(f"{p.number}. {quote(p.title, 50)}", f"rev.to:{p.id}") for p in matches],
     )
@@ -268,7 +269,7 @@ async def find(ctx: Context, text: str) -> None:
 @router.action("rev.to")
 async def to_existing(ctx: Context, args: list[str]) -> None:
     require_staff(ctx)
-    if ctx.conversation.step != "rev.find" or len(args) != 1 or not args[0].isdigit():
+    if ctx.conversation.step != FIND_STEP or len(args) != 1 or not args[0].isdigit():
         raise stale_button(ctx)
     item = await waiting_contribution(ctx, [str(ctx.conversation.data.get("id", ""))])
     proposal = await proposals.get(ctx.db, int(args[0]))

@@ -19,6 +19,7 @@ from storage import proposals
 from storage.consultations import Consultation
 
 router = Router("search")
+SEARCH_STEP = "prop.search"
 
 MAX_QUERY = 100
 
@@ -27,7 +28,7 @@ async def run_search(ctx: Context, consultation: Consultation, typed: str) -> No
     query = " ".join(typed.split())
     if len(query) > MAX_QUERY:
         ctx.ask(
-            "prop.search",
+            SEARCH_STEP,
             ctx._(
                 "That is too long for a search: {limit} characters at most.",
                 limit=ctx.t.number(MAX_QUERY),
@@ -43,7 +44,7 @@ async def run_search(ctx: Context, consultation: Consultation, typed: str) -> No
     found = await proposals.search(ctx.db, consultation.id, query, limit=PAGE + 1)
     if not found:
         ctx.ask(
-            "prop.search",
+            SEARCH_STEP,
             ctx._(
                 "No proposal matches “{query}”. Type other words, or {command} to see them all.",
                 query=query,
@@ -64,12 +65,12 @@ async def run_search(ctx: Context, consultation: Consultation, typed: str) -> No
         )
     lines.append(ctx._("Type other words to search again."))
     choices = [Choice(button(ctx.t, p), f"prop.d:{p.number}") for p in found[:PAGE]]
-    ctx.ask("prop.search", "\n".join(lines), choices)
+    ctx.ask(SEARCH_STEP, "\n".join(lines), choices)
 
 
 def _ask_words(ctx: Context) -> None:
     ctx.ask(
-        "prop.search",
+        SEARCH_STEP,
         ctx._(
             "Which words are you looking for? Accents and capitals do not matter "
             "(e.g. “donnees”, “participation citoyenne”)."
@@ -92,7 +93,7 @@ async def search_command(ctx: Context) -> None:
         _ask_words(ctx)
 
 
-@router.step("prop.search")
+@router.step(SEARCH_STEP)
 async def typed_search(ctx: Context, text: str) -> None:
     await run_search(ctx, await require_consultation(ctx), text)
 

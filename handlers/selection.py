@@ -30,6 +30,7 @@ from storage.proposals import Proposal
 from storage.selection import Mark
 
 router = Router("selection")
+CONFIRM_STEP = "sel.confirm"
 
 MARK_CODES: dict[str, Mark | None] = {"s": "selected", "n": "not_selected", "u": None}
 MARK_LABELS = {
@@ -164,7 +165,7 @@ async def _confirm(ctx: Context, consultation: Consultation, prefix: str = "") -
         people=ctx.t.number(len(told)),
     )
     ctx.ask(
-        "sel.confirm",
+        CONFIRM_STEP,
         prefix + text,
         [Choice(ctx._("Announce the results"), "sel.go"), Choice(ctx._("Not now"), "sel.no")],
         marks={str(k): v for k, v in marks.items()},
@@ -233,7 +234,7 @@ async def not_now(ctx: Context, args: list[str]) -> None:
     ctx.reply(ctx._("Nothing was announced. The marks are kept."))
 
 
-@router.step("sel.confirm")
+@router.step(CONFIRM_STEP)
 async def typed_confirm(ctx: Context, text: str) -> None:
     ctx.end()
     ctx.reply(ctx._("Nothing was announced. The marks are kept."))
@@ -242,7 +243,7 @@ async def typed_confirm(ctx: Context, text: str) -> None:
 @router.action("sel.go")
 async def publish(ctx: Context, args: list[str]) -> None:
     require_staff(ctx)
-    if ctx.conversation.step != "sel.confirm":
+    if ctx.conversation.step != CONFIRM_STEP:
         raise stale_button(ctx)
     consultation = await require_phase(ctx, "selection")
     marks = await _pending(ctx, consultation)
