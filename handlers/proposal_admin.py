@@ -11,7 +11,7 @@ from bot.core.context import Context, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
-from handlers.common import require_consultation, require_staff, stale_button
+from handlers.common import quote, require_consultation, require_staff, stale_button
 from handlers.review import (
     MAX_SUMMARY,
     group_into,
@@ -64,6 +64,18 @@ def _check(ctx: Context, field: str, value: str) -> str | None:
 async def new(ctx: Context) -> None:
     await require_consultation(ctx)
     ctx.ask(TITLE_STEP, ctx._("Title of the new proposal?"))
+
+
+# -- group into a new proposal: the proposal flow, told which contribution to group --
+@router.action("rev.new")
+async def new_proposal(ctx: Context, args: list[str]) -> None:
+    item = await waiting_contribution(ctx, args)
+    ctx.ask(
+        TITLE_STEP,
+        ctx._("Title of the new proposal? Type it, or choose to keep the contribution's."),
+        [Choice(ctx._("Keep “{title}”", title=quote(item.title, 40)), f"padm.keep:{item.id}")],
+        group=item.id,
+    )
 
 
 @router.action("padm.keep")

@@ -222,18 +222,6 @@ async def _decide(ctx: Context, where: str) -> None:
     await show_contribution_queue(ctx)
 
 
-# -- group into a new proposal: the proposal flow, told which contribution to group --
-@router.action("rev.new")
-async def new_proposal(ctx: Context, args: list[str]) -> None:
-    item = await waiting_contribution(ctx, args)
-    ctx.ask(
-        "padm.title",
-        ctx._("Title of the new proposal? Type it, or choose to keep the contribution's."),
-        [Choice(ctx._("Keep “{title}”", title=quote(item.title, 40)), f"padm.keep:{item.id}")],
-        group=item.id,
-    )
-
-
 # -- group into an existing proposal ------------------------------------------------
 @router.action("rev.ex")
 async def existing(ctx: Context, args: list[str]) -> None:
