@@ -72,7 +72,7 @@ def test_run_without_backend_is_a_clear_error(tmp_path: Path, capsys, monkeypatc
     config = tmp_path / "guichet.toml"
     config.write_text('[guichet]\ndatabase = "g.db"\n')
     assert main(["run", "--config", str(config)]) == 2
-    assert "configures no backend" in capsys.readouterr().err
+    assert "no backend configured" in capsys.readouterr().err
     config.write_text("[telegram]\n")
     assert main(["run", "--config", str(config)]) == 2
     assert "GUICHET_TELEGRAM_TOKEN" in capsys.readouterr().err

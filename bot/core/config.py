@@ -1,20 +1,42 @@
-"""Deployment settings, read from a TOML file; secrets only from the environment."""
+"""Deployment settings, read from a TOML file; secrets only from the environment.
+
+The file is checked against ``bot.core.config_schema`` (pydantic) and turned
+into the plain frozen dataclasses below, which the rest of the code (and the
+tests and benchmarks, which build them directly) use.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from bot.core.config_schema import SETTING_KEYS, ConfigFile, key_path
 
 Verification = Literal["open", "staff"]
 
 
 class ConfigError(ValueError):
-    """A setting is missing or wrong; the message says which, for a human."""
+    """A setting is missing or wrong; the message says which, for a human.
+
+    ``problems`` lists each one with its key path, so that an operator fixes
+    them all in one go instead of one per start.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+    def __str__(self) -> str:
+        head = super().__str__()
+        return "\n".join([head, *(f"  {p}" for p in self.problems)]) if self.problems else head
 
 
 @dataclass(frozen=True)
@@ -51,19 +73,6 @@ class MatrixConfig:
     allowed_servers: tuple[str, ...] = ()
 
 
-PHASE_KINDS = ("needs", "vote", "support", "selection")
-SETTING_KEYS = (
-    "title_en",
-    "votes_per_person",
-    "supports_per_collectivite",
-    "agents_may_support",
-    "contributions_per_day",
-    "themes",
-    "reminder_days",
-    "send_hours",
-)
-
-
 @dataclass(frozen=True)
 class PhaseConfig:
     """A phase as staff write it: whole days, the last one included, Paris time."""
@@ -95,151 +104,170 @@ class Config:
     consultation: ConsultationConfig | None = None
 
 
-def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
-    value = raw.get(name, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"[{name}] must be a table")
-    return value
+SECRETS = {
+    "telegram": "GUICHET_TELEGRAM_TOKEN",
+    "webhook": "GUICHET_TELEGRAM_WEBHOOK_SECRET",
+    "matrix": "GUICHET_MATRIX_PASSWORD",
+    "matrix_token": "GUICHET_MATRIX_TOKEN",
+}
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
-def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
-    """Read a config file; tokens and passwords come from ``env`` only."""
-    environ = dict(os.environ) if env is None else env
+def load(
+    path: str | Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    secrets: bool = True,
+    backend: bool = False,
+) -> Config:
+    """Read and check a config file; every problem is reported at once.
+
+    Tokens and passwords come from ``env`` only, and only when ``secrets``:
+    the commands that touch nothing but the database ask for none. With
+    ``backend``, a file that configures neither Telegram nor Matrix is refused.
+    """
+    return parse(read(path), env, secrets=secrets, backend=backend, source=str(path))
+
+
+def parse(
+    raw: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    *,
+    secrets: bool = True,
+    backend: bool = False,
+    source: str = "the configuration",
+) -> Config:
+    """``load`` on a file already read (TOML tables as dicts)."""
+    environ = os.environ if env is None else env
+    problems: list[str] = []
+    try:
+        parsed: ConfigFile | None = ConfigFile.model_validate(raw)
+    except ValidationError as error:
+        parsed = None
+        problems.extend(_describe(error))
+    if secrets:
+        problems.extend(missing_secrets(raw, environ))
+    if backend and raw.get("telegram") is None and raw.get("matrix") is None:
+        problems.append("no backend configured: add a [telegram] or a [matrix] section")
+    if problems or parsed is None:
+        raise ConfigError(f"{source} has {len(problems)} problem(s)", problems)
+    return _build(parsed, environ if secrets else {})
+
+
+def read(path: str | Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
+            return tomllib.load(handle)
     except FileNotFoundError as exc:
         raise ConfigError(f"config file not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
 
-    main = _section(raw, "guichet")
-    verification = main.get("verification", "open")
-    if verification not in ("open", "staff"):
-        raise ConfigError("guichet.verification must be 'open' or 'staff'")
-    limit_values = _section(raw, "limits")
-    unknown = sorted(set(limit_values) - set(Limits.__dataclass_fields__))
-    if unknown:
-        raise ConfigError(f"[limits] has unknown setting(s): {', '.join(unknown)}")
-    for name, value in limit_values.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ConfigError(f"[limits] {name} must be a positive number, not {value!r}")
-    limits = Limits(**limit_values)
 
-    telegram = None
-    if "telegram" in raw:
-        section = _section(raw, "telegram")
-        token = environ.get("GUICHET_TELEGRAM_TOKEN", "")
-        if not token:
-            raise ConfigError(
-                "[telegram] is configured but GUICHET_TELEGRAM_TOKEN is not set in the environment"
-            )
+def missing_secrets(raw: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
+    """Every secret the configured backends need and the environment lacks."""
+    problems = []
+    telegram = raw.get("telegram")
+    if telegram is not None:
+        if not env.get(SECRETS["telegram"], "").strip():
+            problems.append(f"{SECRETS['telegram']}: not set in the environment ([telegram])")
+        if isinstance(telegram, dict) and telegram.get("webhook_url"):
+            secret = env.get(SECRETS["webhook"], "")
+            if not secret:
+                problems.append(
+                    f"{SECRETS['webhook']}: not set in the environment (telegram.webhook_url "
+                    "is set; without it anyone could post forged updates)"
+                )
+            elif not _WEBHOOK_SECRET.match(secret):
+                problems.append(
+                    f"{SECRETS['webhook']}: must be 1 to 256 characters among "
+                    "A-Z, a-z, 0-9, _ and -"
+                )
+    if raw.get("matrix") is not None and not (
+        env.get(SECRETS["matrix"]) or env.get(SECRETS["matrix_token"])
+    ):
+        problems.append(
+            f"{SECRETS['matrix']} (or {SECRETS['matrix_token']}): not set in the environment "
+            "([matrix])"
+        )
+    return problems
+
+
+HINTS = {
+    "date_type": "must be a date written without quotes, like 2027-03-15",
+    "url_parsing": "must be a URL, like https://matrix.example.org",
+    "url_scheme": "must be an http:// or https:// URL",
+    "list_type": "must be a list, like [...]",
+    "bool_type": "must be true or false",
+}
+WHY = {
+    "guichet.retention_days": "fewer days would erase participants between two phases",
+}
+
+
+def _describe(error: ValidationError) -> list[str]:
+    """One line per problem: the key path as written in the file, then what is wrong."""
+    lines = []
+    for item in error.errors(include_url=False):
+        where = key_path(item["loc"]) or "(file)"
+        kind, value = item["type"], item["input"]
+        if kind == "extra_forbidden":
+            lines.append(f"{where}: unknown key")
+            continue
+        if kind == "missing":
+            lines.append(f"{where}: missing")
+            continue
+        message = HINTS.get(kind) or item["msg"].removeprefix("Value error, ")
+        if where in WHY:
+            message += f" ({WHY[where]})"
+        if isinstance(value, str | int | float | date):
+            message += f"; found {value!r}"
+        lines.append(f"{where}: {message}"[:400])
+    return lines
+
+
+def _build(parsed: ConfigFile, env: Mapping[str, str]) -> Config:
+    main = parsed.guichet
+    telegram = matrix = None
+    if parsed.telegram is not None:
         telegram = TelegramConfig(
-            token=token,
-            webhook_url=str(section.get("webhook_url", "")),
-            webhook_secret=environ.get("GUICHET_TELEGRAM_WEBHOOK_SECRET", ""),
-            base_url=str(section.get("base_url", "")),
+            token=env.get(SECRETS["telegram"], "").strip(),
+            webhook_url=parsed.telegram.webhook_url or "",
+            webhook_secret=env.get(SECRETS["webhook"], ""),
+            base_url=parsed.telegram.base_url or "",
         )
-
-    matrix = None
-    if "matrix" in raw:
-        section = _section(raw, "matrix")
-        for key in ("homeserver", "user_id"):
-            if not section.get(key):
-                raise ConfigError(f"[matrix] needs {key}")
-        if not str(section["homeserver"]).startswith(("https://", "http://")):
-            raise ConfigError("[matrix] homeserver must be a URL, e.g. https://matrix.example.org")
-        if not re.fullmatch(r"@[^:\s]+:[^\s]+", str(section["user_id"])):
-            raise ConfigError("[matrix] user_id must look like @guichet:example.org")
-        password = environ.get("GUICHET_MATRIX_PASSWORD", "")
-        token = environ.get("GUICHET_MATRIX_TOKEN", "")
-        if not (password or token):
-            raise ConfigError(
-                "[matrix] is configured but neither GUICHET_MATRIX_PASSWORD nor "
-                "GUICHET_MATRIX_TOKEN is set in the environment"
-            )
+    if parsed.matrix is not None:
+        section = parsed.matrix
         matrix = MatrixConfig(
-            homeserver=str(section["homeserver"]),
-            user_id=str(section["user_id"]),
-            password=password,
-            access_token=token,
-            device_id=str(section.get("device_id", "GUICHET")),
-            store_path=str(section.get("store_path", "matrix-store")),
-            allowed_servers=tuple(section.get("allowed_servers", ())),
+            homeserver=section.homeserver,
+            user_id=section.user_id,
+            password=env.get(SECRETS["matrix"], ""),
+            access_token=env.get(SECRETS["matrix_token"], ""),
+            device_id=section.device_id,
+            store_path=section.store_path,
+            allowed_servers=tuple(section.allowed_servers),
         )
-
+    consultation = None
+    if parsed.consultation is not None:
+        wanted = parsed.consultation
+        dumped = wanted.model_dump(mode="json")
+        consultation = ConsultationConfig(
+            slug=wanted.slug,
+            title=wanted.title,
+            settings={key: dumped[key] for key in SETTING_KEYS if key in wanted.model_fields_set},
+            phases=tuple(PhaseConfig(p.kind, p.opens, p.closes) for p in wanted.phases),
+        )
     return Config(
-        db_path=str(main.get("database", "guichet.db")),
-        verification=verification,
-        retention_days=int(main.get("retention_days", 365)),
-        privacy_contact=str(main.get("privacy_contact", "")),
-        metrics_port=_port(main.get("metrics_port")),
-        log_format=_log_format(main.get("log_format", "text")),
-        limits=limits,
+        db_path=main.database,
+        verification=main.verification,
+        retention_days=main.retention_days,
+        privacy_contact=main.privacy_contact,
+        metrics_port=main.metrics_port,
+        log_format=main.log_format,
+        limits=Limits(**parsed.limits.model_dump()),
         telegram=telegram,
         matrix=matrix,
-        consultation=_consultation(raw) if "consultation" in raw else None,
-    )
-
-
-def _port(value: object) -> int | None:
-    if value is None:
-        return None
-    if not isinstance(value, int) or not 0 < value < 65536:
-        raise ConfigError(f"guichet.metrics_port must be a port number, not {value!r}")
-    return value
-
-
-def _log_format(value: object) -> str:
-    if value not in ("text", "json"):
-        raise ConfigError("guichet.log_format must be 'text' or 'json'")
-    return str(value)
-
-
-def _day(value: object, where: str) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ConfigError(f"{where} must be a date like 2027-03-15, not {value!r}")
-
-
-def _consultation(raw: dict[str, Any]) -> ConsultationConfig:
-    """The consultation to create at first start; dates checked before anything runs."""
-    section = _section(raw, "consultation")
-    for key in ("slug", "title"):
-        if not section.get(key):
-            raise ConfigError(f"[consultation] needs {key}")
-    unknown = sorted(set(section) - {"slug", "title", "phases", *SETTING_KEYS})
-    if unknown:
-        raise ConfigError(f"[consultation] has unknown setting(s): {', '.join(unknown)}")
-    phases = []
-    previous: date | None = None
-    entries = section.get("phases") or []
-    if not isinstance(entries, list) or not entries:
-        raise ConfigError("[consultation] needs at least one [[consultation.phases]]")
-    for index, entry in enumerate(entries, start=1):
-        where = f"phase {index}"
-        kind = entry.get("kind") if isinstance(entry, dict) else None
-        if kind not in PHASE_KINDS:
-            raise ConfigError(f"{where}: kind must be one of {', '.join(PHASE_KINDS)}")
-        opens = _day(entry.get("opens"), f"{where} opens")
-        closes = _day(entry["closes"], f"{where} closes") if entry.get("closes") else None
-        if closes is not None and closes < opens:
-            raise ConfigError(f"{where}: closes ({closes}) before it opens ({opens})")
-        if previous is not None and opens <= previous:
-            raise ConfigError(f"{where}: opens ({opens}) before the previous phase ends")
-        if closes is None and index != len(entries):
-            raise ConfigError(f"{where}: only the last phase may have no closing date")
-        phases.append(PhaseConfig(kind, opens, closes))
-        previous = closes
-    settings = {key: section[key] for key in SETTING_KEYS if key in section}
-    return ConsultationConfig(
-        slug=str(section["slug"]),
-        title=str(section["title"]),
-        settings=settings,
-        phases=tuple(phases),
+        consultation=consultation,
     )

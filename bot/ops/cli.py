@@ -102,7 +102,7 @@ def _db_path(args: argparse.Namespace) -> str:
     if getattr(args, "db", None):
         return str(args.db)
     if getattr(args, "config", None):
-        return load(args.config).db_path
+        return load(args.config, secrets=False).db_path  # the database needs no secret
     raise ConfigError("give --db FILE or --config FILE")
 
 
@@ -187,9 +187,7 @@ async def _export(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    config = load(args.config)
-    if config.telegram is None and config.matrix is None:
-        raise ConfigError(f"{args.config} configures no backend: add [telegram] or [matrix]")
+    config = load(args.config, backend=True)
     from bot.ops.runner import run
 
     return await run(config)
