@@ -34,6 +34,7 @@ CONFIG = """
 [guichet]
 database = "{database}"
 verification = "open"
+privacy_contact = "dpo@example.org"
 
 [consultation]
 slug = "transformation-numerique-2021"
