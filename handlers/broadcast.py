@@ -18,12 +18,12 @@ from bot.core.messages import Choice, Reply
 from bot.core.router import Router
 from bot.delivery.fanout import Render, fan_out
 from bot.delivery.workdays import SendWindow
-from handlers.common import require_consultation, require_staff, stale_button
+from handlers.common import require_consultation, stale_button
 from storage import audiences, broadcasts, proposals
 from storage.audiences import AUDIENCE_KINDS, Audience
 from storage.consultations import Consultation
 
-router = Router("broadcast")
+router = Router("broadcast", audience="staff", reveals="staff")
 AUDIENCE_STEP = "bc.aud"
 CONFIRM_STEP = "bc.confirm"
 ENGLISH_STEP = "bc.en"
@@ -249,7 +249,6 @@ def _agents(consultation: Consultation) -> bool:
 
 
 def _require_step(ctx: Context, *steps: str) -> None:
-    require_staff(ctx)
     if ctx.conversation.step not in steps:
         raise stale_button(ctx)
 
@@ -313,7 +312,6 @@ async def _send(ctx: Context) -> None:
     "diffuser",
     "broadcast",
     N_("Send a message to many participants"),
-    audience="staff",
 )
 async def broadcast(ctx: Context) -> None:
     verb = ctx.incoming.args[0].lower() if ctx.incoming.args else ""
@@ -325,13 +323,11 @@ async def broadcast(ctx: Context) -> None:
 
 @router.action("bc.new")
 async def new(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
     _ask_text(ctx)
 
 
 @router.step(FRENCH_STEP)
 async def french(ctx: Context, text: str) -> None:
-    require_staff(ctx)
     ctx.ask(
         ENGLISH_STEP,
         ctx._("Now the English version, or type - to send the French text to everyone."),
@@ -342,7 +338,6 @@ async def french(ctx: Context, text: str) -> None:
 
 @router.step(ENGLISH_STEP)
 async def english(ctx: Context, text: str) -> None:
-    require_staff(ctx)
     ctx.conversation.data["en"] = (
         "" if text.strip().lower() in NO_ENGLISH else _checked_text(ctx, text)
     )
@@ -381,7 +376,6 @@ async def typed_audience(ctx: Context, text: str) -> None:
 
 @router.step(VALUE_STEP)
 async def typed_value(ctx: Context, text: str) -> None:
-    require_staff(ctx)
     consultation = await require_consultation(ctx)
     kind = str(ctx.conversation.data.get("aud_kind", ""))
     if kind not in VALUE_PROMPTS:

@@ -11,7 +11,14 @@ from handlers.common import require_consultation
 router = Router("calendar")
 
 
-@router.command("calendar", "calendrier", "calendar", N_("The phases and their dates"))
+@router.command(
+    "calendar",
+    "calendrier",
+    "calendar",
+    N_("The phases and their dates"),
+    group_ok=True,
+    reveals="public",
+)
 async def calendar(ctx: Context) -> None:
     consultation = await require_consultation(ctx)
     lines = [ctx._("Calendar of the consultation “{title}”:", title=consultation.title), ""]

@@ -15,9 +15,9 @@ from bot.core.i18n import N_
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
 from bot.render import exports
-from handlers.common import require_consultation, require_staff, stale_button
+from handlers.common import require_consultation, stale_button
 
-router = Router("export")
+router = Router("export", audience="staff", reveals="staff")
 
 # openpyxl writes about 50,000 cells a second. The files are built after the
 # event is committed, in a worker thread, but that thread still shares the
@@ -33,7 +33,6 @@ CHOICES: dict[str, tuple[exports.Format, ...]] = {
 
 
 async def send(ctx: Context, formats: tuple[exports.Format, ...]) -> None:
-    require_staff(ctx)
     consultation = await require_consultation(ctx)
     built = await exports.tables(ctx.db, consultation.id, audit=ctx.person.is_admin)
     rows = sum(len(table.rows) for table in built)
@@ -86,7 +85,6 @@ async def send(ctx: Context, formats: tuple[exports.Format, ...]) -> None:
     "export",
     "export",
     N_("Download the consultation's data: csv, xlsx or both"),
-    audience="staff",
 )
 async def export(ctx: Context) -> None:
     args = [a.lower() for a in ctx.incoming.args]
@@ -112,7 +110,6 @@ async def export(ctx: Context) -> None:
 
 @router.action("exp.f")
 async def chosen(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
     if len(args) != 1 or args[0] not in CHOICES:
         raise stale_button(ctx)
     await send(ctx, CHOICES[args[0]])

@@ -6,22 +6,23 @@ from bot.core.calendar_text import phase_label
 from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.router import Command, Router
+from bot.core.rules import admits
 from storage import memberships
 
 router = Router("help")
 
 
-async def _visible(ctx: Context, command: Command, phase: str | None, member: bool) -> bool:
-    if command.audience == "staff" and not ctx.person.is_staff:
-        return False
-    if command.audience == "admin" and not ctx.person.is_admin:
-        return False
-    if command.audience == "member" and not member:
-        return False
-    return command.phases is None or (phase is not None and phase in command.phases)
+def _visible(ctx: Context, command: Command, phase: str | None, member: bool) -> bool:
+    """Listed when this person may use it and it is worth offering in the open phase."""
+    offered = command.offered_in
+    return admits(command.audience, ctx.person, member) and (
+        offered is None or (phase is not None and phase in offered)
+    )
 
 
-@router.command("help", "aide", "help", N_("What you can do now"))
+@router.command(
+    "help", "aide", "help", N_("What you can do now"), group_ok=True, reveals="personal"
+)
 async def help_command(ctx: Context) -> None:
     consultation = await ctx.consultation()
     phase = consultation.open_phase(ctx.now) if consultation else None
@@ -36,7 +37,7 @@ async def help_command(ctx: Context) -> None:
     lines.append("")
     lines.append(ctx._("What you can do now:"))
     for command in ctx.commands:
-        if await _visible(ctx, command, phase.kind if phase else None, member):
+        if _visible(ctx, command, phase.kind if phase else None, member):
             lines.append(f"{ctx.cmd(command.key)} — {ctx._(command.summary)}")
     if not member:
         lines.append("")

@@ -16,14 +16,9 @@ from bot.core.router import Router
 from handlers.common import quote, stale_button
 from storage import audit
 
-router = Router("journal")
+router = Router("journal", audience="admin", reveals="staff")
 
 PAGE = 10
-
-
-def _require_admin(ctx: Context) -> None:
-    if not ctx.person.is_admin:
-        raise Refused(ctx._("This command is reserved for administrators."))
 
 
 def _entry(ctx: Context, entry: audit.Entry) -> str:
@@ -38,7 +33,6 @@ def _entry(ctx: Context, entry: audit.Entry) -> str:
 
 
 async def show_page(ctx: Context, page: int) -> None:
-    _require_admin(ctx)
     total = await audit.count(ctx.db)
     if total == 0:
         ctx.reply(ctx._("The audit log is empty: no staff action was recorded yet."))
@@ -66,7 +60,6 @@ async def show_page(ctx: Context, page: int) -> None:
     "journal",
     "audit",
     N_("The log of staff actions, newest first: add a page number to go further"),
-    audience="admin",
 )
 async def journal(ctx: Context) -> None:
     args = ctx.incoming.args
@@ -87,7 +80,6 @@ async def journal(ctx: Context) -> None:
 
 @router.action("jr.p")
 async def page(ctx: Context, args: list[str]) -> None:
-    _require_admin(ctx)
     if len(args) != 1 or not (args[0].isascii() and args[0].isdigit()) or len(args[0]) > 6:
         raise stale_button(ctx)
     await show_page(ctx, int(args[0]))

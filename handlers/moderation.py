@@ -11,11 +11,11 @@ from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
-from handlers.common import ROLE_LABELS, require_staff, stale_button
+from handlers.common import ROLE_LABELS, stale_button
 from handlers.review import show_contribution_queue
 from storage import collectivites, contributions, memberships, persons
 
-router = Router("moderation")
+router = Router("moderation", audience="staff", reveals="staff")
 
 
 async def show_queue(ctx: Context, offset: int = 0) -> None:
@@ -55,7 +55,6 @@ async def show_queue(ctx: Context, offset: int = 0) -> None:
     "moderation",
     "review",
     N_("Review the requests waiting for the staff"),
-    audience="staff",
 )
 async def moderation(ctx: Context) -> None:
     consultation = await ctx.consultation()
@@ -80,14 +79,12 @@ async def moderation(ctx: Context) -> None:
 
 @router.action("mod.next")
 async def next_item(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
     if len(args) != 1 or not args[0].isdigit():
         raise stale_button(ctx)
     await show_queue(ctx, int(args[0]))
 
 
 async def decide(ctx: Context, args: list[str], approve: bool) -> None:
-    require_staff(ctx)
     if len(args) != 1 or not args[0].isdigit():
         raise stale_button(ctx)
     item = await memberships.get(ctx.db, int(args[0]))

@@ -15,7 +15,7 @@ from bot.core.context import Context, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
-from handlers.common import place, quote, require_phase, stale_button
+from handlers.common import place, quote, require_consultation, stale_button
 from storage import collectivites, contributions, memberships
 from storage.consultations import Consultation
 
@@ -187,7 +187,7 @@ def _choose_by_number(ctx: Context) -> None:
     phases=["needs"],
 )
 async def need(ctx: Context) -> None:
-    consultation = await require_phase(ctx, "needs")
+    consultation = await require_consultation(ctx)
     await _check_daily_limit(ctx, consultation)
     codes = await _member_codes(ctx)
     code = ctx.person.acting_for if ctx.person.acting_for in codes else None
@@ -287,10 +287,10 @@ async def cancel(ctx: Context, args: list[str]) -> None:
     ctx.reply(ctx._("Cancelled. Nothing was saved."))
 
 
-@router.action("need.ok")
+@router.action("need.ok", phases=["needs"])
 async def send(ctx: Context, args: list[str]) -> None:
     data = _require_step(ctx, CONFIRM_STEP)
-    consultation = await require_phase(ctx, "needs")
+    consultation = await require_consultation(ctx)
     code = str(data.get("code", ""))
     fields = {k: str(data.get(k, "")) for k in ("title", "body", "theme")}
     if (
@@ -338,9 +338,8 @@ async def my_needs(ctx: Context) -> None:
     await show_mine(ctx)
 
 
-@router.action("need.edit")
+@router.action("need.edit", phases=["needs"])
 async def edit_existing(ctx: Context, args: list[str]) -> None:
-    await require_phase(ctx, "needs")
     item = await _own_submitted(ctx, args)
     ctx.conversation.data = {
         "edit_id": item.id,
@@ -352,9 +351,8 @@ async def edit_existing(ctx: Context, args: list[str]) -> None:
     await _summary(ctx)
 
 
-@router.action("need.wd")
+@router.action("need.wd", phases=["needs"])
 async def withdraw(ctx: Context, args: list[str]) -> None:
-    await require_phase(ctx, "needs")
     item = await _own_submitted(ctx, args)
     ctx.ask(
         WITHDRAW_STEP,
@@ -370,10 +368,9 @@ async def withdraw(ctx: Context, args: list[str]) -> None:
     )
 
 
-@router.action("need.wdok")
+@router.action("need.wdok", phases=["needs"])
 async def withdraw_ok(ctx: Context, args: list[str]) -> None:
     data = _require_step(ctx, WITHDRAW_STEP)
-    await require_phase(ctx, "needs")
     item = await _own_submitted(ctx, args)
     if data.get("withdraw_id") != item.id:
         raise stale_button(ctx)

@@ -12,16 +12,16 @@ from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
 from handlers.common import require_consultation
-from handlers.proposal_common import LEVEL_LABELS, button, cap, heading, require_member
+from handlers.proposal_common import LEVEL_LABELS, button, cap, heading
 from handlers.support import SETTING, may_commit
-from storage import supports
+from storage import memberships, supports
 
 router = Router("our_supports")
 
 
 async def show_mine(ctx: Context) -> None:
     consultation = await require_consultation(ctx)
-    mine = await require_member(ctx)
+    mine = await memberships.approved_of_person(ctx.db, ctx.person.id)
     limit = cap(consultation, SETTING)
     lines: list[str] = []
     choices: list[Choice] = []
@@ -66,12 +66,12 @@ async def show_mine(ctx: Context) -> None:
     "my_supports",
     N_("The supports of your collectivités"),
     audience="member",
-    phases=["support", "selection"],
+    suggested=["support", "selection"],
 )
 async def my_supports(ctx: Context) -> None:
     await show_mine(ctx)
 
 
-@router.action("sup.mine")
+@router.action("sup.mine", audience="member")
 async def mine(ctx: Context, args: list[str]) -> None:
     await show_mine(ctx)

@@ -17,14 +17,14 @@ from bot.core.phase_dates import parse_dates
 from bot.core.router import Router
 from bot.delivery import notices
 from bot.delivery.workdays import SendWindow
-from handlers.common import require_consultation, require_staff, stale_button
+from handlers.common import require_consultation, stale_button
 from storage import audiences, reminders
 from storage import phases as calendar
 from storage.audiences import Audience
 from storage.consultations import Consultation, Phase
 from storage.phases import CalendarError
 
-router = Router("phases")
+router = Router("phases", audience="staff", reveals="staff")
 DATES_STEP = "ph.dates"
 
 OPEN = ("ouvrir", "open")
@@ -147,7 +147,6 @@ async def show_one(ctx: Context, phase: Phase) -> None:
 
 async def _phase(ctx: Context, args: list[str]) -> Phase:
     """The phase a button names, re-read now: the staff role is checked first."""
-    require_staff(ctx)
     if len(args) != 1 or not args[0].isdigit():
         raise stale_button(ctx)
     consultation = await require_consultation(ctx)
@@ -266,7 +265,6 @@ def _dates_help(ctx: Context, phase: Phase) -> str:
     "phase",
     "phase",
     N_("Change the calendar: dates, open or close a phase"),
-    audience="staff",
 )
 async def phase_command(ctx: Context) -> None:
     args = list(ctx.incoming.args)
@@ -312,7 +310,6 @@ async def _close_prompt(ctx: Context, phase: Phase) -> None:
 
 @router.step(DATES_STEP)
 async def dates_step(ctx: Context, text: str) -> None:
-    require_staff(ctx)
     consultation = await require_consultation(ctx)
     phase = calendar.find(consultation, int(ctx.conversation.data.get("phase", 0)))
     if phase is None:  # the calendar changed under the conversation
@@ -324,7 +321,6 @@ async def dates_step(ctx: Context, text: str) -> None:
 
 @router.action("ph.all")
 async def all_phases(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
     await show_all(ctx)
 
 
@@ -352,7 +348,6 @@ async def ask_dates(ctx: Context, args: list[str]) -> None:
 @router.action("ph.do")
 async def do(ctx: Context, args: list[str]) -> None:
     if len(args) != 2 or args[0] not in ("open", "close"):
-        require_staff(ctx)
         raise stale_button(ctx)
     phase = await _phase(ctx, args[1:])
     await (_open if args[0] == "open" else _close)(ctx, phase)

@@ -20,7 +20,11 @@ CONFIRM_ERASE_STEP = "gdpr.confirm"
 
 
 @router.command(
-    "privacy", "confidentialite", "privacy", N_("What is kept about you, why and for how long")
+    "privacy",
+    "confidentialite",
+    "privacy",
+    N_("What is kept about you, why and for how long"),
+    reveals="public",
 )
 async def privacy(ctx: Context) -> None:
     contact = ctx.config.privacy_contact or ctx._("the consultation staff, in this chat")

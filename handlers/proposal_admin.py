@@ -11,7 +11,7 @@ from bot.core.context import Context, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
-from handlers.common import quote, require_consultation, require_staff, stale_button
+from handlers.common import quote, require_consultation, stale_button
 from handlers.review import (
     MAX_SUMMARY,
     group_into,
@@ -21,7 +21,7 @@ from handlers.review import (
 from storage import proposals
 from storage.consultations import Consultation
 
-router = Router("proposal_admin")
+router = Router("proposal_admin", audience="staff", reveals="staff")
 FIELD_STEP = "padm.field"
 SUMMARY_STEP = "padm.summary"
 THEME_STEP = "padm.theme"
@@ -59,7 +59,6 @@ def _check(ctx: Context, field: str, value: str) -> str | None:
     "nouvelle_proposition",
     "new_proposal",
     N_("Create a proposal"),
-    audience="staff",
 )
 async def new(ctx: Context) -> None:
     await require_consultation(ctx)
@@ -89,7 +88,6 @@ async def keep_title(ctx: Context, args: list[str]) -> None:
 
 @router.step(TITLE_STEP)
 async def title(ctx: Context, text: str) -> None:
-    require_staff(ctx)
     problem = _check(ctx, "title", text)
     if problem:
         ctx.ask(TITLE_STEP, problem)
@@ -103,7 +101,6 @@ async def title(ctx: Context, text: str) -> None:
 
 @router.step(SUMMARY_STEP)
 async def summary(ctx: Context, text: str) -> None:
-    require_staff(ctx)
     problem = _check(ctx, "summary", text)
     if problem:
         ctx.ask(SUMMARY_STEP, problem)
@@ -125,7 +122,6 @@ async def typed_theme(ctx: Context, text: str) -> None:
 
 @router.action("padm.th")
 async def theme(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
     consultation = await require_consultation(ctx)
     data = ctx.conversation.data
     if (
@@ -172,7 +168,6 @@ async def theme(ctx: Context, args: list[str]) -> None:
     "modifier_proposition",
     "edit_proposal",
     N_("Change a proposal: its number, title, summary or theme"),
-    audience="staff",
 )
 async def edit(ctx: Context) -> None:
     consultation = await require_consultation(ctx)
@@ -208,7 +203,6 @@ async def edit(ctx: Context) -> None:
 
 @router.action("padm.f")
 async def field(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
     if ctx.conversation.step != FIELD_STEP or len(args) != 1 or args[0] not in FIELDS:
         raise stale_button(ctx)
     if args[0] == "theme":
@@ -224,7 +218,6 @@ async def field(ctx: Context, args: list[str]) -> None:
 
 @router.action("padm.set")
 async def set_theme(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
     consultation = await require_consultation(ctx)
     if (
         ctx.conversation.step != FIELD_STEP
@@ -243,7 +236,6 @@ async def typed_field(ctx: Context, text: str) -> None:
 
 @router.step(VALUE_STEP)
 async def value(ctx: Context, text: str) -> None:
-    require_staff(ctx)
     field_name = str(ctx.conversation.data.get("field"))
     if field_name not in FIELDS:
         raise stale_button(ctx)

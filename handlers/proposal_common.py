@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from bot.core.context import Context, Recipient, Refused
 from bot.core.i18n import N_, Translator
 from handlers.common import quote, stale_button
-from storage import memberships, proposals
+from storage import proposals
 from storage.consultations import Consultation
 from storage.proposals import Proposal
 from storage.supports import Level, Support
@@ -76,18 +76,6 @@ def require_open(ctx: Context, proposal: Proposal) -> None:
                 result=ctx._(RESULT_LABELS[proposal.status]),
             )
         )
-
-
-async def require_member(ctx: Context) -> list[memberships.Membership]:
-    mine = await memberships.approved_of_person(ctx.db, ctx.person.id)
-    if not mine:
-        raise Refused(
-            ctx._(
-                "You first need to be known as a member of a collectivité. Type {start}.",
-                start=ctx.cmd("start"),
-            )
-        )
-    return mine
 
 
 def number_label(t: Translator, number: int) -> str:

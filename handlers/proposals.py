@@ -190,7 +190,8 @@ async def show_detail(
     "propositions",
     "proposals",
     N_("Browse the proposals, by theme"),
-    phases=["vote", "support", "selection"],
+    suggested=["vote", "support", "selection"],
+    reveals="public",
 )
 async def list_command(ctx: Context) -> None:
     consultation = await require_consultation(ctx)
@@ -217,7 +218,7 @@ async def list_command(ctx: Context) -> None:
     "proposition",
     "proposal",
     N_("One proposal, by its number"),
-    phases=["vote", "support", "selection"],
+    suggested=["vote", "support", "selection"],
 )
 async def detail_command(ctx: Context) -> None:
     consultation = await require_consultation(ctx)

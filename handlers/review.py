@@ -16,12 +16,12 @@ from bot.core.context import Context, Recipient, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
-from handlers.common import quote, require_consultation, require_staff, stale_button
+from handlers.common import quote, require_consultation, stale_button
 from storage import collectivites, contributions, proposals
 from storage.contributions import Contribution
 from storage.proposals import Proposal
 
-router = Router("review")
+router = Router("review", audience="staff", reveals="staff")
 FIND_STEP = "rev.find"
 POINTER_STEP = "rev.pointer"
 REASON_STEP = "rev.reason"
@@ -66,7 +66,6 @@ async def show_contribution_queue(ctx: Context, offset: int = 0) -> None:
 
 
 async def waiting_contribution(ctx: Context, args: list[str]) -> Contribution:
-    require_staff(ctx)
     if len(args) != 1 or not args[0].isdigit():
         raise stale_button(ctx)
     item = await contributions.get(ctx.db, int(args[0]))
@@ -107,7 +106,6 @@ async def group_into(ctx: Context, items: list[Contribution], proposal: Proposal
 
 @router.action("rev.q")
 async def queue(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
     if len(args) != 1 or not args[0].isdigit():
         raise stale_button(ctx)
     await show_contribution_queue(ctx, int(args[0]))
@@ -138,7 +136,6 @@ async def reject(ctx: Context, args: list[str]) -> None:
 
 def _bounded(ctx: Context, step: str, text: str, again: str) -> bool:
     """A reason or a pointer the author will read: present, and not an essay."""
-    require_staff(ctx)
     if text and len(text) <= MAX_REASON:
         return True
     ctx.ask(step, again)
@@ -231,7 +228,6 @@ async def existing(ctx: Context, args: list[str]) -> None:
 
 @router.step(FIND_STEP)
 async def find(ctx: Context, text: str) -> None:
-    require_staff(ctx)
     consultation = await require_consultation(ctx)
     if text.isdigit() and len(text) < 7:
         found = await proposals.by_number(ctx.db, consultation.id, int(text))
@@ -256,7 +252,6 @@ async def find(ctx: Context, text: str) -> None:
 
 @router.action("rev.to")
 async def to_existing(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
     if ctx.conversation.step != FIND_STEP or len(args) != 1 or not args[0].isdigit():
         raise stale_button(ctx)
     item = await waiting_contribution(ctx, [str(ctx.conversation.data.get("id", ""))])
@@ -281,7 +276,6 @@ async def to_existing(ctx: Context, args: list[str]) -> None:
     "regrouper",
     "group",
     N_("Group contributions into a proposal: proposal number, then their numbers"),
-    audience="staff",
 )
 async def group_command(ctx: Context) -> None:
     consultation = await require_consultation(ctx)

@@ -83,7 +83,8 @@ def _ask_words(ctx: Context) -> None:
     "chercher",
     "search",
     N_("Find proposals by their words"),
-    phases=["vote", "support", "selection"],
+    suggested=["vote", "support", "selection"],
+    reveals="public",
 )
 async def search_command(ctx: Context) -> None:
     consultation = await require_consultation(ctx)

@@ -15,7 +15,7 @@ from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
 from handlers import results
-from handlers.common import require_phase, require_staff, stale_button
+from handlers.common import require_consultation, stale_button
 from handlers.proposal_common import (
     PAGE,
     RESULT_LABELS,
@@ -29,7 +29,7 @@ from storage.consultations import Consultation
 from storage.proposals import Proposal
 from storage.selection import Mark
 
-router = Router("selection")
+router = Router("selection", audience="staff", reveals="staff")
 CONFIRM_STEP = "sel.confirm"
 
 MARK_CODES: dict[str, Mark | None] = {"s": "selected", "n": "not_selected", "u": None}
@@ -177,26 +177,23 @@ async def _confirm(ctx: Context, consultation: Consultation, prefix: str = "") -
     "selection",
     "selection",
     N_("Record the steering committee's selection and announce it"),
-    audience="staff",
     phases=["selection"],
 )
 async def selection_command(ctx: Context) -> None:
-    await show_selection(ctx, await require_phase(ctx, "selection"))
+    await show_selection(ctx, await require_consultation(ctx))
 
 
-@router.action("sel.l")
+@router.action("sel.l", phases=["selection"])
 async def page(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
-    consultation = await require_phase(ctx, "selection")
+    consultation = await require_consultation(ctx)
     if len(args) != 1 or not args[0].isdigit() or not args[0].isascii():
         raise stale_button(ctx)
     await show_selection(ctx, consultation, int(args[0][:9]))
 
 
-@router.action("sel.m")
+@router.action("sel.m", phases=["selection"])
 async def mark(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
-    consultation = await require_phase(ctx, "selection")
+    consultation = await require_consultation(ctx)
     proposal = await proposal_from(ctx, consultation, args)
     if len(args) != 2 or args[1] not in MARK_CODES:
         raise stale_button(ctx)
@@ -222,10 +219,9 @@ async def mark(ctx: Context, args: list[str]) -> None:
     ctx.reply(text, await _mark_choices(ctx, consultation, proposal, value))
 
 
-@router.action("sel.ann")
+@router.action("sel.ann", phases=["selection"])
 async def announce(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
-    await _confirm(ctx, await require_phase(ctx, "selection"))
+    await _confirm(ctx, await require_consultation(ctx))
 
 
 @router.action("sel.no")
@@ -240,12 +236,11 @@ async def typed_confirm(ctx: Context, text: str) -> None:
     ctx.reply(ctx._("Nothing was announced. The marks are kept."))
 
 
-@router.action("sel.go")
+@router.action("sel.go", phases=["selection"])
 async def publish(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
     if ctx.conversation.step != CONFIRM_STEP:
         raise stale_button(ctx)
-    consultation = await require_phase(ctx, "selection")
+    consultation = await require_consultation(ctx)
     marks = await _pending(ctx, consultation)
     if ctx.conversation.data.get("marks") != {str(k): v for k, v in marks.items()}:
         await _confirm(ctx, consultation, ctx._("The marks changed meanwhile.") + "\n\n")

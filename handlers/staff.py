@@ -14,7 +14,7 @@ from bot.core.router import Router
 from handlers.common import stale_button
 from storage import persons
 
-router = Router("staff")
+router = Router("staff", audience="admin", reveals="staff")
 
 ADD = ("ajouter", "add")
 REMOVE = ("retirer", "remove")
@@ -71,7 +71,7 @@ async def _set_staff(ctx: Context, target: persons.Person, staff: bool) -> None:
         )
 
 
-@router.command("team", "equipe", "team", N_("Add or remove staff members"), audience="admin")
+@router.command("team", "equipe", "team", N_("Add or remove staff members"))
 async def team(ctx: Context) -> None:
     args = ctx.incoming.args
     if not args:
@@ -102,8 +102,6 @@ async def team(ctx: Context) -> None:
 
 @router.action("staff.rm")
 async def remove(ctx: Context, args: list[str]) -> None:
-    if not ctx.person.is_admin:
-        raise Refused(ctx._("This command is reserved for administrators."))
     if len(args) != 1 or not args[0].isdigit():
         raise stale_button(ctx)
     target = await persons.get(ctx.db, int(args[0]))

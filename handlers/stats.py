@@ -26,7 +26,7 @@ from handlers.common import quote, require_consultation
 from storage import stats
 from storage.consultations import Consultation, Phase
 
-router = Router("stats")
+router = Router("stats", audience="staff", reveals="staff")
 
 TOP = 5
 PAGE = 20
@@ -228,7 +228,6 @@ async def show_overview(ctx: Context) -> None:
     "stats",
     "stats",
     N_("Participation figures, charts and exports"),
-    audience="staff",
 )
 async def stats_command(ctx: Context) -> None:
     await show_overview(ctx)

@@ -15,11 +15,11 @@ from bot.core.context import Context
 from bot.core.messages import Choice, Image, Reply
 from bot.core.router import Router
 from bot.render import charts
-from handlers.common import require_consultation, require_staff, stale_button
+from handlers.common import require_consultation, stale_button
 from handlers.stats import PAGE, phase_window, proposal_line, trend_phase
 from storage import stats
 
-router = Router("stats_views")
+router = Router("stats_views", audience="staff", reveals="staff")
 
 
 def _draw(ctx: Context, caption: str, draw: Callable[[], Image]) -> None:
@@ -147,7 +147,6 @@ CHARTS: dict[str, Callable[[Context], Awaitable[None]]] = {
 
 @router.action("stats.t")
 async def table(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
     if len(args) != 2 or not (args[1].isascii() and args[1].isdigit()) or len(args[1]) > 6:
         raise stale_button(ctx)
     if args[0] == "proposals":
@@ -160,7 +159,6 @@ async def table(ctx: Context, args: list[str]) -> None:
 
 @router.action("stats.c")
 async def chart(ctx: Context, args: list[str]) -> None:
-    require_staff(ctx)
     if len(args) != 1 or args[0] not in CHARTS:
         raise stale_button(ctx)
     await CHARTS[args[0]](ctx)

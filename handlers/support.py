@@ -13,7 +13,7 @@ from __future__ import annotations
 from bot.core.context import Context, Refused
 from bot.core.messages import Choice
 from bot.core.router import Router
-from handlers.common import place, require_phase, stale_button
+from handlers.common import place, require_consultation, stale_button
 from handlers.proposal_common import (
     CODE_OF_LEVEL,
     LEVEL_CODES,
@@ -21,7 +21,6 @@ from handlers.proposal_common import (
     cap,
     heading,
     proposal_from,
-    require_member,
     require_open,
 )
 from storage import collectivites, memberships, persons, supports
@@ -58,7 +57,7 @@ def _acting(ctx: Context, able: list[Membership]) -> Membership:
 
 async def _committer(ctx: Context, consultation: Consultation, code: str | None) -> Membership:
     """Whose support a click commits: the collectivité named, else the one acted for."""
-    mine = await require_member(ctx)
+    mine = await memberships.approved_of_person(ctx.db, ctx.person.id)
     if code is not None:
         named = next((m for m in mine if m.collectivite == code), None)
         if named is None:
@@ -171,9 +170,9 @@ async def _after(
     ctx.reply(text + await _room_left(ctx, consultation, member), choices)
 
 
-@router.action("sup.add")
+@router.action("sup.add", audience="member", phases=["support"])
 async def commit(ctx: Context, args: list[str]) -> None:
-    consultation = await require_phase(ctx, "support")
+    consultation = await require_consultation(ctx)
     proposal = await proposal_from(ctx, consultation, args)
     if len(args) not in (2, 3) or args[1] not in LEVEL_CODES:
         raise stale_button(ctx)
@@ -224,9 +223,9 @@ async def commit(ctx: Context, args: list[str]) -> None:
     await _after(ctx, consultation, proposal, member, texts[outcome])
 
 
-@router.action("sup.rm")
+@router.action("sup.rm", audience="member", phases=["support"])
 async def withdraw(ctx: Context, args: list[str]) -> None:
-    consultation = await require_phase(ctx, "support")
+    consultation = await require_consultation(ctx)
     proposal = await proposal_from(ctx, consultation, args)
     if len(args) not in (1, 2):
         raise stale_button(ctx)
@@ -242,11 +241,15 @@ async def withdraw(ctx: Context, args: list[str]) -> None:
     await _after(ctx, consultation, proposal, member, text)
 
 
-@router.action("sup.who")
+@router.action("sup.who", audience="member", phases=["support"])
 async def choose(ctx: Context, args: list[str]) -> None:
-    consultation = await require_phase(ctx, "support")
+    consultation = await require_consultation(ctx)
     proposal = await proposal_from(ctx, consultation, args)
-    able = [m for m in await require_member(ctx) if may_commit(consultation, m)]
+    able = [
+        m
+        for m in await memberships.approved_of_person(ctx.db, ctx.person.id)
+        if may_commit(consultation, m)
+    ]
     if not able:
         raise stale_button(ctx)
     choices = []
@@ -257,9 +260,9 @@ async def choose(ctx: Context, args: list[str]) -> None:
     ctx.reply(ctx._("On behalf of which collectivité?"), choices)
 
 
-@router.action("sup.as")
+@router.action("sup.as", audience="member", phases=["support"])
 async def act_for(ctx: Context, args: list[str]) -> None:
-    consultation = await require_phase(ctx, "support")
+    consultation = await require_consultation(ctx)
     proposal = await proposal_from(ctx, consultation, args)
     if len(args) != 2:
         raise stale_button(ctx)

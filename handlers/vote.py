@@ -12,14 +12,13 @@ from bot.core.context import Context, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
-from handlers.common import require_consultation, require_phase
+from handlers.common import require_consultation
 from handlers.proposal_common import (
     button,
     cap,
     counts,
     heading,
     proposal_from,
-    require_member,
     require_open,
     supports_begun,
 )
@@ -82,9 +81,8 @@ async def panel(
 
 async def _checked(ctx: Context, args: list[str]) -> tuple[Consultation, Proposal]:
     """Everything a vote click must satisfy, in the order a person would fix it."""
-    consultation = await require_phase(ctx, "vote")
+    consultation = await require_consultation(ctx)
     proposal = await proposal_from(ctx, consultation, args)
-    await require_member(ctx)
     require_open(ctx, proposal)
     return consultation, proposal
 
@@ -108,7 +106,7 @@ async def show_mine(ctx: Context) -> None:
     ctx.reply("\n".join(lines), choices)
 
 
-@router.action("prop.v")
+@router.action("prop.v", audience="member", phases=["vote"])
 async def vote(ctx: Context, args: list[str]) -> None:
     consultation, proposal = await _checked(ctx, args)
     limit = cap(consultation, SETTING)
@@ -135,7 +133,7 @@ async def vote(ctx: Context, args: list[str]) -> None:
     ctx.reply(f"{text}\n{left}", _choices(ctx, proposal, True))
 
 
-@router.action("prop.uv")
+@router.action("prop.uv", audience="member", phases=["vote"])
 async def withdraw(ctx: Context, args: list[str]) -> None:
     consultation, proposal = await _checked(ctx, args)
     if await votes.withdraw(ctx.db, ctx.person.id, proposal.id):
@@ -155,7 +153,7 @@ async def withdraw(ctx: Context, args: list[str]) -> None:
     "my_votes",
     N_("The proposals you voted for"),
     audience="member",
-    phases=["vote", "support", "selection"],
+    suggested=["vote", "support", "selection"],
 )
 async def my_votes(ctx: Context) -> None:
     await show_mine(ctx)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import sqlite3
 
+from bot.core import rules
 from bot.core.clock import to_iso
 from bot.core.context import Context, Refused, Services
 from bot.core.flood import FloodGuard
 from bot.core.messages import Incoming, Kind, Reply
-from bot.core.router import Command, Router
-from storage import conversations, events, memberships, persons
+from bot.core.router import Router
+from storage import conversations, events, persons
 
 log = logging.getLogger(__name__)
 
@@ -154,33 +155,18 @@ class Dispatcher(Router):
                 )
             )
             return
-        refusal = await self.refusal(ctx, command)
-        if refusal:
-            ctx.reply(refusal)
+        refused = await rules.refusal(ctx, command.rules)
+        if refused:
+            ctx.reply(refused)
             return
         if command.key != "cancel":
             ctx.end()
         await command.fn(ctx)
 
-    async def refusal(self, ctx: Context, command: Command) -> str | None:
-        """Why this person may not run ``command``, or None if they may."""
-        if command.audience == "admin" and not ctx.person.is_admin:
-            return ctx._("This command is reserved for administrators.")
-        if command.audience == "staff" and not ctx.person.is_staff:
-            return ctx._("This command is reserved for the consultation staff.")
-        if command.audience == "member" and not await memberships.approved_of_person(
-            ctx.db, ctx.person.id
-        ):
-            return ctx._(
-                "You first need to be known as a member of a collectivité. Type {start}.",
-                start=ctx.cmd("start"),
-            )
-        return None
-
     async def _choice(self, ctx: Context, data: str) -> None:
         name, _, rest = data.partition(":")
-        handler = self._actions.get(name)
-        if handler is None or len(data) > 64:
+        action = self._actions.get(name)
+        if action is None or len(data) > 64:
             ctx.reply(
                 ctx._(
                     "This button is no longer valid. Type {help} to see what you can do.",
@@ -188,7 +174,8 @@ class Dispatcher(Router):
                 )
             )
             return
-        await handler(ctx, rest.split(":") if rest else [])
+        await _enforce(ctx, action.rules)
+        await action.fn(ctx, rest.split(":") if rest else [])
 
     async def _text(self, ctx: Context) -> None:
         text = ctx.incoming.text.strip()
@@ -218,7 +205,15 @@ class Dispatcher(Router):
                 )
             )
             return
-        await handler(ctx, text)
+        await _enforce(ctx, handler.rules)
+        await handler.fn(ctx, text)
+
+
+async def _enforce(ctx: Context, declared: rules.Rules) -> None:
+    """A button or a step refused rolls back like any refusal, keeping the menu and step."""
+    refused = await rules.refusal(ctx, declared)
+    if refused:
+        raise Refused(refused)
 
 
 def _open_event(

@@ -7,12 +7,11 @@ see in one place; ``bot.core.dispatcher`` is what runs them.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
 
 from bot.core.context import Context
+from bot.core.rules import Audience, Reveals, Rules
 
-Audience = Literal["everyone", "member", "staff", "admin"]
 CommandFn = Callable[[Context], Awaitable[None]]
 StepFn = Callable[[Context, str], Awaitable[None]]
 ActionFn = Callable[[Context, list[str]], Awaitable[None]]
@@ -20,10 +19,12 @@ ActionFn = Callable[[Context, list[str]], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Command:
-    """A command with its French name, English alias and one-line summary.
+    """A command with its French name, English alias, one-line summary and rules.
 
-    ``phases`` lists the phases in which ``/aide`` offers it (None: always);
-    the handler still checks the phase itself, since help is only advice.
+    ``rules.phases`` are the phases in which it acts (the dispatcher refuses it
+    outside them); ``suggested`` those in which ``/aide`` offers it, when they
+    differ: browsing the proposals works at any time but is worth offering only
+    once there are proposals to vote on.
     """
 
     key: str
@@ -31,9 +32,48 @@ class Command:
     en: str
     summary: str
     fn: CommandFn
-    audience: Audience = "everyone"
-    phases: frozenset[str] | None = None
-    private: bool = False
+    rules: Rules = field(default_factory=Rules)
+    suggested: frozenset[str] | None = None
+
+    @property
+    def audience(self) -> Audience:
+        return self.rules.audience
+
+    @property
+    def phases(self) -> frozenset[str] | None:
+        return self.rules.phases
+
+    @property
+    def group_ok(self) -> bool:
+        return self.rules.group_ok
+
+    @property
+    def reveals(self) -> Reveals:
+        return self.rules.reveals
+
+    @property
+    def offered_in(self) -> frozenset[str] | None:
+        """The phases in which ``/aide`` lists it (None: always)."""
+        return self.suggested if self.suggested is not None else self.rules.phases
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button's handler and its rules. Its data is ``name:arg:arg``; it proves
+    nothing, so the handler re-checks everything else as if the person had typed it."""
+
+    name: str
+    fn: ActionFn
+    rules: Rules
+
+
+@dataclass(frozen=True)
+class Step:
+    """The handler of the text a person types while a flow waits in ``name``."""
+
+    name: str
+    fn: StepFn
+    rules: Rules
 
 
 class Router:
@@ -41,21 +81,49 @@ class Router:
 
     Each flow module holds one at module level (``router = Router("needs")``), as
     aiogram's ``Router`` or a maubot plugin's handlers do, and the handlers are
-    top-level functions decorated with it. The dispatcher includes every flow's
-    router in the order ``/aide`` lists them, and refuses a name taken twice.
+    top-level functions decorated with it. ``audience`` and ``reveals`` given
+    here are the flow's defaults (the staff's flows say it once), each
+    declaration may say otherwise. The dispatcher includes every flow's router
+    in the order ``/aide`` lists them, and refuses a name taken twice.
     """
 
-    def __init__(self, name: str = "") -> None:
+    def __init__(
+        self, name: str = "", *, audience: Audience = "everyone", reveals: Reveals = "personal"
+    ) -> None:
         self.name = name
+        self.audience: Audience = audience
+        self.reveals: Reveals = reveals
         self._commands: list[Command] = []
         self._by_name: dict[str, Command] = {}
-        self._steps: dict[str, StepFn] = {}
-        self._actions: dict[str, ActionFn] = {}
+        self._steps: dict[str, Step] = {}
+        self._actions: dict[str, Action] = {}
 
     # -- registration -------------------------------------------------------------
     @property
     def commands(self) -> Sequence[Command]:
         return tuple(self._commands)
+
+    @property
+    def actions(self) -> Sequence[Action]:
+        return tuple(self._actions.values())
+
+    @property
+    def steps(self) -> Sequence[Step]:
+        return tuple(self._steps.values())
+
+    def _rules(
+        self,
+        audience: Audience | None,
+        phases: Sequence[str] | None,
+        group_ok: bool,
+        reveals: Reveals | None,
+    ) -> Rules:
+        return Rules(
+            audience=audience or self.audience,
+            phases=frozenset(phases) if phases else None,
+            group_ok=group_ok,
+            reveals=reveals or self.reveals,
+        )
 
     def command(
         self,
@@ -64,23 +132,17 @@ class Router:
         en: str,
         summary: str,
         *,
-        audience: Audience = "everyone",
+        audience: Audience | None = None,
         phases: Sequence[str] | None = None,
-        private: bool = False,
+        suggested: Sequence[str] | None = None,
+        group_ok: bool = False,
+        reveals: Reveals | None = None,
     ) -> Callable[[CommandFn], CommandFn]:
+        rules = self._rules(audience, phases, group_ok, reveals)
+
         def decorator(fn: CommandFn) -> CommandFn:
-            self._add_command(
-                Command(
-                    key,
-                    fr,
-                    en,
-                    summary,
-                    fn,
-                    audience,
-                    frozenset(phases) if phases else None,
-                    private,
-                )
-            )
+            offered = frozenset(suggested) if suggested else None
+            self._add_command(Command(key, fr, en, summary, fn, rules, offered))
             return fn
 
         return decorator
@@ -92,42 +154,57 @@ class Router:
             self._by_name[name] = command
         self._commands.append(command)
 
-    def step(self, name: str) -> Callable[[StepFn], StepFn]:
+    def step(
+        self,
+        name: str,
+        *,
+        audience: Audience | None = None,
+        phases: Sequence[str] | None = None,
+        reveals: Reveals | None = None,
+    ) -> Callable[[StepFn], StepFn]:
+        rules = self._rules(audience, phases, False, reveals)
+
         def decorator(fn: StepFn) -> StepFn:
-            self._add_step(name, fn)
+            self._add_step(Step(name, fn, rules))
             return fn
 
         return decorator
 
-    def _add_step(self, name: str, fn: StepFn) -> None:
-        if name in self._steps:
-            raise ValueError(f"step {name!r} registered twice")
-        self._steps[name] = fn
+    def _add_step(self, step: Step) -> None:
+        if step.name in self._steps:
+            raise ValueError(f"step {step.name!r} registered twice")
+        self._steps[step.name] = step
 
-    def action(self, name: str) -> Callable[[ActionFn], ActionFn]:
-        """A button's handler. Its data is ``name:arg:arg``; it proves nothing,
-        so the handler re-checks everything as if the person had typed it."""
+    def action(
+        self,
+        name: str,
+        *,
+        audience: Audience | None = None,
+        phases: Sequence[str] | None = None,
+        reveals: Reveals | None = None,
+    ) -> Callable[[ActionFn], ActionFn]:
+        rules = self._rules(audience, phases, False, reveals)
 
         def decorator(fn: ActionFn) -> ActionFn:
-            self._add_action(name, fn)
+            self._add_action(Action(name, fn, rules))
             return fn
 
         return decorator
 
-    def _add_action(self, name: str, fn: ActionFn) -> None:
-        if name in self._actions or ":" in name:
-            raise ValueError(f"action {name!r} invalid or registered twice")
-        self._actions[name] = fn
+    def _add_action(self, action: Action) -> None:
+        if action.name in self._actions or ":" in action.name:
+            raise ValueError(f"action {action.name!r} invalid or registered twice")
+        self._actions[action.name] = action
 
     def include(self, *routers: Router) -> None:
         """Take over other flows' declarations, in order (the order of ``/aide``)."""
         for router in routers:
             for command in router._commands:
                 self._add_command(command)
-            for name, step in router._steps.items():
-                self._add_step(name, step)
-            for name, action in router._actions.items():
-                self._add_action(name, action)
+            for step in router._steps.values():
+                self._add_step(step)
+            for action in router._actions.values():
+                self._add_action(action)
 
     def lookup(self, name: str) -> Command | None:
         return self._by_name.get(name.lower())

@@ -63,10 +63,6 @@ READY_WAIT = 5.0
 """How long a delivery waits for the backend to connect at start-up before
 the outbox gives its rows back for a later try (``NOT_CONNECTED_RETRY``)."""
 NOT_CONNECTED_RETRY = 15.0
-GROUP_COMMANDS = frozenset({"help", "calendar"})
-"""One-shot commands whose answer is public. Any other command starts a
-personal conversation, which a group would both expose and be unable to
-continue (plain text is ignored there), so it moves to a private chat."""
 MENU_AUDIENCES = ("everyone", "member")
 WEBHOOK_LISTEN = "127.0.0.1"
 WEBHOOK_PORT = 8080
@@ -222,7 +218,10 @@ class TelegramBackend:
         Without the router's commands the menu is left as it is, not wiped.
         """
         shown = [c for c in self.commands if c.audience in MENU_AUDIENCES]
-        for_groups = [c for c in shown if c.key in GROUP_COMMANDS and not c.private]
+        # Only what is declared ``group_ok`` answers in a group: any other command
+        # starts a personal conversation, which a group would both expose and be
+        # unable to continue (plain text is ignored there), so it moves to a private chat.
+        for_groups = [c for c in shown if c.group_ok]
         if not shown:
             return
         for locale, language_code in (("fr", None), ("en", "en")):
@@ -287,7 +286,7 @@ class TelegramBackend:
             return
         name, _, args = command
         known = next((c for c in self.commands if name in (c.fr, c.en)), None)
-        if known is not None and (known.private or known.key not in GROUP_COMMANDS):
+        if known is not None and not known.group_ok:
             await self._to_private_chat(message.chat_id, identity, user, known, args)
             return
         incoming = Incoming(
