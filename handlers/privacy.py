@@ -10,12 +10,20 @@ import json
 
 from bot.core.context import Context
 from bot.core.i18n import N_
-from bot.core.messages import Choice, File
+from bot.core.messages import Choice, File, Reply
 from bot.core.router import Router
 from handlers.common import stale_button
 from storage import personal_data
 
 router = Router("privacy")
+
+
+async def _scrubbed(ctx: Context) -> list[Reply]:
+    """The erased bytes leave the write-ahead log once the erasure is committed."""
+    await personal_data.scrub(ctx.db)
+    return []
+
+
 CONFIRM_ERASE_STEP = "gdpr.confirm"
 
 
@@ -79,6 +87,7 @@ async def erase(ctx: Context, args: list[str]) -> None:
     if ctx.conversation.step != CONFIRM_ERASE_STEP:
         raise stale_button(ctx)
     await personal_data.erase(ctx.db, ctx.person.id, ctx.now)
+    ctx.after_commit(lambda: _scrubbed(ctx))
     ctx.end()
     ctx.reply(ctx._("Your personal data is erased. Thank you for taking part."))
 

@@ -10,6 +10,28 @@ from typing import Any
 from storage.db import Database
 from storage.instants import from_iso, to_iso
 
+PARTICIPANT_KEYS = frozenset({"person", "identity"})
+"""Keys of an entry's detail that say who an action was about."""
+_PARTICIPANT_TARGETS = frozenset({"person", "membership"})
+
+
+def public_target(target: str) -> str:
+    """``membership:12`` → ``membership``: what was acted on, not on whom.
+
+    A person's or a membership's id leads to a participant in the database;
+    the log keeps the kind of thing (and the detail keeps the collectivité).
+    """
+    kind, _, _ = target.partition(":")
+    return kind if kind in _PARTICIPANT_TARGETS else target
+
+
+def public_detail(raw: str) -> str:
+    """An entry's detail without the keys naming a participant."""
+    detail = json.loads(raw)
+    if isinstance(detail, dict):
+        detail = {k: v for k, v in detail.items() if k not in PARTICIPANT_KEYS}
+    return json.dumps(detail, ensure_ascii=False)
+
 
 @dataclass(frozen=True)
 class Entry:

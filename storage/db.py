@@ -57,6 +57,10 @@ class Database:
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=5000")
         await conn.execute("PRAGMA synchronous=NORMAL")
+        # Deleted or shortened rows are overwritten with zeros, free pages included:
+        # otherwise an erased person's name stays readable in the file's free space
+        # (RGPD art. 17). It costs a write of each page freed, which is rare here.
+        await conn.execute("PRAGMA secure_delete=ON")
         db = cls(conn, str(path))
         if migrate:
             await db.migrate()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from storage.audit import public_detail, public_target
 from storage.db import Database
 from storage.instants import from_iso
 
@@ -97,14 +98,20 @@ async def supports(db: Database, consultation_id: int) -> list[Row]:
 
 
 def _audit(conn: sqlite3.Connection) -> list[Row]:
-    return _rows(
-        conn,
-        "SELECT id, at, staff_label, action, target, detail FROM audit_log ORDER BY id",
-        (),
-        {1},
-    )
+    return [
+        (id_, at, label, action, public_target(str(target)), public_detail(str(detail)))
+        for id_, at, label, action, target, detail in _rows(
+            conn,
+            "SELECT id, at, staff_label, action, target, detail FROM audit_log ORDER BY id",
+            (),
+            {1},
+        )
+    ]
 
 
 async def audit_log(db: Database) -> list[Row]:
-    """id, at, staff label, action, target, detail (JSON): the whole log, oldest first."""
+    """id, at, staff label, action, target, detail (JSON): the whole log, oldest first.
+
+    Staff are named; participants are not: a target that leads to a person
+    keeps its kind only, and the detail loses the keys naming one."""
     return await db.run(_audit)

@@ -3,7 +3,10 @@
 Erasure keeps what belongs to the consultation rather than to the person: a
 collectivité's supports and the vote counts stay, but nothing ties them to a
 name or an identity any more, and the free texts the person wrote are
-replaced by a placeholder.
+replaced by a placeholder. What others were told about the person (staff
+notices in the outbox) and what the audit log says of them lose their name
+and identity; their actions stay. ``scrub`` then takes the old bytes out of
+the write-ahead log, so the file itself no longer holds them.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from storage import traces
 from storage.db import Database
 from storage.instants import to_iso
 
@@ -60,24 +64,65 @@ async def export(db: Database, person_id: int) -> dict[str, Any]:
 
 
 def _erase(conn: sqlite3.Connection, person_id: int, stamp: str) -> None:
+    identities = [
+        str(r[0])
+        for r in conn.execute("SELECT identity FROM identities WHERE person_id = ?", (person_id,))
+    ]
+    row = conn.execute("SELECT display_name FROM persons WHERE id = ?", (person_id,)).fetchone()
+    display_name = str(row[0]) if row else ""
+    membership_ids = [
+        int(r[0])
+        for r in conn.execute("SELECT id FROM memberships WHERE person_id = ?", (person_id,))
+    ]
     conn.execute(
         "UPDATE contributions SET title = ?, body = ?, author_id = NULL, updated_at = ?"
         " WHERE author_id = ?",
         (ERASED_TEXT, ERASED_TEXT, stamp, person_id),
     )
     conn.execute("UPDATE supports SET committed_by = NULL WHERE committed_by = ?", (person_id,))
+    # What they did as staff stays, but no longer points at them.
+    conn.execute("UPDATE contributions SET reviewed_by = NULL WHERE reviewed_by = ?", (person_id,))
+    conn.execute("UPDATE memberships SET decided_by = NULL WHERE decided_by = ?", (person_id,))
+    conn.execute("UPDATE broadcasts SET author_id = NULL WHERE author_id = ?", (person_id,))
     for table in ("identities", "memberships", "conversations", "outbox"):
         conn.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
+    for identity in identities:
+        # The Matrix backend remembers the direct room it opened, keyed by user id.
+        backend, _, platform_id = identity.partition(":")
+        conn.execute(
+            "DELETE FROM backend_state WHERE key = ?", (f"{backend}:direct:{platform_id}",)
+        )
     # The row stays, nameless and unreachable, so the votes it cast still count.
     conn.execute(
         "UPDATE persons SET display_name = '', locale = NULL, locale_hint = NULL, role = 'user',"
         " acting_for = NULL, reminders = 0 WHERE id = ?",
         (person_id,),
     )
+    traces.forget_in_audit(conn, person_id, identities, membership_ids)
+    traces.forget_in_outbox(conn, [*identities, *_platform_ids(identities)], display_name)
+
+
+def _platform_ids(identities: list[str]) -> list[str]:
+    """``@a:b`` of ``matrix:@a:b``: how a Matrix id is written in a message. A
+    Telegram id alone is a bare number, too common a string to look for."""
+    return [i.partition(":")[2] for i in identities if i.startswith("matrix:")]
 
 
 async def erase(db: Database, person_id: int, now: datetime) -> None:
     await db.run(_erase, person_id, to_iso(now))
+
+
+async def scrub(db: Database) -> bool:
+    """Take the erased bytes out of the write-ahead log, once the erasure is committed.
+
+    The database overwrites what it deletes (``secure_delete``, see
+    ``storage.db``), but the WAL still holds the pages as they were before,
+    until a checkpoint copies the new ones into the file and truncates the
+    log. False when a reader kept the checkpoint from finishing: the log is
+    then truncated at the next one.
+    """
+    row = await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+    return row is not None and int(row[0]) == 0
 
 
 async def inactive_since(db: Database, before: datetime) -> list[int]:

@@ -24,6 +24,8 @@ async def enforce(services: Services) -> int:
         async with db.transaction():
             await personal_data.erase(db, person_id, now)
         erased += 1
+    if erased:
+        await personal_data.scrub(db)
     async with db.transaction():
         await events.forget_older_than(db, now, services.config.limits.processed_events_days)
     await db.optimize()  # a day of growth: keep the planner's statistics current
