@@ -12,6 +12,7 @@ from bot.core.context import Context
 from bot.core.i18n import LOCALES, N_
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
+from bot.delivery import staff_notices
 from handlers.common import ROLE_LABELS, STATUS_LABELS, place, stale_button
 from handlers.language import language_choices, set_language
 from storage import collectivites, memberships, persons
@@ -227,6 +228,13 @@ async def confirm(ctx: Context, args: list[str]) -> None:
         ctx.reply(ctx._("You are already registered for {place}.", place=place(ctx.t, found)))
         return
     open_mode = ctx.config.verification == "open"
+    waiting = existing is not None and existing.status == "pending"
+    if not open_mode and not waiting:
+        refusal = await _over_cap(ctx)
+        if refusal:
+            ctx.end()
+            ctx.reply(refusal)
+            return
     identities = await persons.identities(ctx.db, ctx.person.id)
     membership = await memberships.request(
         ctx.db,
@@ -236,6 +244,7 @@ async def confirm(ctx: Context, args: list[str]) -> None:
         approve=open_mode,
         evidence=evidence.stored(identities),
         now=ctx.now,
+        counted=not waiting,
     )
     if ctx.person.acting_for is None or open_mode:
         await persons.set_acting_for(ctx.db, ctx.person.id, code)
@@ -251,6 +260,16 @@ async def confirm(ctx: Context, args: list[str]) -> None:
             )
         )
         return
+    if waiting:
+        ctx.reply(
+            ctx._(
+                "Your request to represent {place}, now as {role}, is still pending; "
+                "I will tell you as soon as it is decided.",
+                place=place(ctx.t, found),
+                role=ctx._(ROLE_LABELS[membership.role]),
+            )
+        )
+        return
     ctx.reply(
         ctx._(
             "Thank you. Your request to represent {place} as {role} is {status}; "
@@ -260,18 +279,44 @@ async def confirm(ctx: Context, args: list[str]) -> None:
             status=ctx._(STATUS_LABELS["pending"]),
         )
     )
-    for member in await persons.with_role(ctx.db, "staff", "admin"):
-        await ctx.notify(
-            member.id,
-            "staff",
-            lambda r: Reply(
-                r._(
-                    "New request: {person} asks to represent {place} as {role}. "
-                    "Type {command} to review it.",
-                    person=ctx.person.display_name or r._("someone"),
-                    place=place(r.t, found),
-                    role=r._(ROLE_LABELS[membership.role]),
-                    command=r.cmd("moderation"),
-                )
-            ),
+    await staff_notices.request_filed(
+        ctx,
+        lambda r: Reply(
+            r._(
+                "New request: {person} asks to represent {place} as {role}. "
+                "Type {command} to review it.",
+                person=ctx.person.display_name or r._("someone"),
+                place=place(r.t, found),
+                role=r._(ROLE_LABELS[membership.role]),
+                command=r.cmd("moderation"),
+            )
+        ),
+    )
+
+
+async def _over_cap(ctx: Context) -> str | None:
+    """Why this person may file no other request now (``[limits]``), or None.
+
+    The staff check each request by hand: one account must not fill their queue.
+    """
+    limits = ctx.config.limits
+    pending = await memberships.pending_of_person(ctx.db, ctx.person.id)
+    if pending >= limits.requests_pending:
+        return ctx.t.ngettext(
+            "You already have {n} request pending, the most at once. Please wait for the "
+            "staff's answer, or withdraw one with {profile}.",
+            "You already have {n} requests pending, the most at once. Please wait for the "
+            "staff's answer, or withdraw one with {profile}.",
+            pending,
+            profile=ctx.cmd("profile"),
         )
+    filed = await memberships.requests_within_window(ctx.db, ctx.person.id, ctx.now)
+    if filed >= limits.requests_per_day:
+        return ctx.t.ngettext(
+            "You have filed {n} membership request in the last 24 hours, the most allowed. "
+            "Please try again tomorrow.",
+            "You have filed {n} membership requests in the last 24 hours, the most allowed. "
+            "Please try again tomorrow.",
+            filed,
+        )
+    return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import aiosqlite
@@ -12,6 +12,8 @@ from storage.db import Database
 from storage.instants import from_iso, to_iso
 
 MemberRole = Literal["elu", "agent"]
+REQUEST_WINDOW = timedelta(days=1)
+"""The period over which ``[limits] requests_per_day`` counts a person's requests."""
 Status = Literal["pending", "approved", "rejected"]
 
 
@@ -61,13 +63,25 @@ async def request(
     approve: bool,
     evidence: str,
     now: datetime,
+    counted: bool = True,
 ) -> Membership:
     """Ask to speak for a collectivité (again); approved at once in open mode.
 
     A repeated request replaces the role and goes back to the queue, so a
     person who picked the wrong role, or was refused, can try again.
+    ``counted`` requests go to the log the daily cap reads (a change of role
+    on a request still waiting is not a new one).
     """
     status: Status = "approved" if approve else "pending"
+    if counted:
+        await db.execute(
+            "DELETE FROM membership_requests WHERE person_id = ? AND created_at < ?",
+            (person_id, to_iso(now - REQUEST_WINDOW)),
+        )
+        await db.execute(
+            "INSERT INTO membership_requests(person_id, collectivite, created_at) VALUES (?, ?, ?)",
+            (person_id, collectivite, to_iso(now)),
+        )
     await db.execute(
         "INSERT INTO memberships(person_id, collectivite, role, status, evidence, created_at,"
         " decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -87,6 +101,25 @@ async def request(
     found = await get_for(db, person_id, collectivite)
     assert found is not None
     return found
+
+
+async def requests_within_window(db: Database, person_id: int, now: datetime) -> int:
+    """Requests ``person_id`` filed in the ``REQUEST_WINDOW`` before ``now``, withdrawn ones too."""
+    return int(
+        await db.fetchval(
+            "SELECT COUNT(*) FROM membership_requests WHERE person_id = ? AND created_at >= ?",
+            (person_id, to_iso(now - REQUEST_WINDOW)),
+        )
+    )
+
+
+async def pending_of_person(db: Database, person_id: int) -> int:
+    return int(
+        await db.fetchval(
+            "SELECT COUNT(*) FROM memberships WHERE person_id = ? AND status = 'pending'",
+            (person_id,),
+        )
+    )
 
 
 async def get(db: Database, membership_id: int) -> Membership | None:

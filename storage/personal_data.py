@@ -30,6 +30,7 @@ _EXPORTS: tuple[tuple[str, str, str], ...] = (
         "author_id",
         "id, collectivite, title, body, theme, status, reason, pointer, proposal_id, created_at",
     ),
+    ("membership_requests", "person_id", "collectivite, created_at"),
     ("votes", "person_id", "proposal_id, created_at"),
     ("supports", "committed_by", "collectivite, proposal_id, level, created_at, updated_at"),
     ("outbox", "person_id", "kind, status, created_at, sent_at"),
@@ -84,7 +85,7 @@ def _erase(conn: sqlite3.Connection, person_id: int, stamp: str) -> None:
     conn.execute("UPDATE contributions SET reviewed_by = NULL WHERE reviewed_by = ?", (person_id,))
     conn.execute("UPDATE memberships SET decided_by = NULL WHERE decided_by = ?", (person_id,))
     conn.execute("UPDATE broadcasts SET author_id = NULL WHERE author_id = ?", (person_id,))
-    for table in ("identities", "memberships", "conversations", "outbox"):
+    for table in ("identities", "memberships", "membership_requests", "conversations", "outbox"):
         conn.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
     for identity in identities:
         # The Matrix backend remembers the direct room it opened, keyed by user id.

@@ -52,6 +52,9 @@ class Limits:
     telegram_messages_per_second: float = 30.0
     matrix_messages_per_second: float = 2.0
     messages_per_minute: int = 30
+    # Membership requests one person may have waiting for the staff, and file a day.
+    requests_pending: int = 3
+    requests_per_day: int = 5
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,9 @@ class LimitsSection(_Section):
     telegram_messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 30.0
     matrix_messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 2.0
     messages_per_minute: Annotated[int, Field(ge=1, le=600)] = 30
+    # Someone may speak for a commune and its EPCI, or for several communes.
+    requests_pending: Annotated[int, Field(ge=1, le=50)] = 3
+    requests_per_day: Annotated[int, Field(ge=1, le=100)] = 5
 
 
 class TelegramSection(_Section):

@@ -32,6 +32,8 @@ privacy_contact = "dpo@example.org"
 
 [limits]
 messages_per_minute = 30         # per person; beyond, one warning then silence
+requests_pending = 3             # membership requests one person may have waiting
+requests_per_day = 5             # membership requests one person may file in 24 hours
 title_chars = 120
 text_chars = 2000
 telegram_messages_per_second = 30.0   # Telegram's rate; more only if Telegram granted it
