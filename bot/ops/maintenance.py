@@ -31,7 +31,7 @@ retention_days = 365             # personal data erased this long after the last
 privacy_contact = "dpo@example.org"
 
 [limits]
-messages_per_minute = 30         # per person; beyond, one warning then silence
+messages_per_minute = 30         # per person, sustained; twice as many may come at once
 requests_pending = 3             # membership requests one person may have waiting
 requests_per_day = 5             # membership requests one person may file in 24 hours
 title_chars = 120
