@@ -20,15 +20,20 @@ from typing import Any
 from storage.db import Database
 
 __all__ = [
+    "PAGE_SIZE",
     "Collectivite",
     "Match",
+    "Page",
     "epci_members",
     "get",
     "lookup",
+    "lookup_page",
     "normalise",
     "search_key",
 ]
 
+# How many matches a person is shown at once, on a phone screen.
+PAGE_SIZE = 8
 # Nobody's collectivité is called anything this long; the cap keeps a pasted
 # essay from costing anything (the longest shipped name has 59 characters).
 MAX_QUERY_CHARS = 200
@@ -116,6 +121,16 @@ class Match:
     via_name: str
     via_kind: str
     exact: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a lookup: ``offset`` is the rank of its first match, ``more``
+    says whether anything follows, so the list can offer "more results"."""
+
+    matches: list[Match]
+    offset: int
+    more: bool
 
 
 def normalise(text: str) -> str:
@@ -233,12 +248,11 @@ class _Results:
     def full(self) -> bool:
         return len(self.matches) >= self.limit
 
-    def add_tier(self, rows: list[Any], *, exact: bool, keep_free: int = 0) -> int:
+    def add_tier(self, rows: list[Any], *, exact: bool) -> int:
         """Add one tier of rows (already sorted by population); return how many were new.
 
         Within a tier a collectivité may appear through several places (Paris
-        and its 20 arrondissements); the best kind of place wins.  ``keep_free``
-        leaves room for a later tier that must not be crowded out.
+        and its 20 arrondissements); the best kind of place wins.
         """
         best: dict[str, Any] = {}
         order: list[str] = []
@@ -253,7 +267,7 @@ class _Results:
                 best[code] = row
         added = 0
         for code in order:
-            if len(self.matches) >= self.limit - keep_free:
+            if len(self.matches) >= self.limit:
                 break
             row = best[code]
             self._seen.add(code)
@@ -278,7 +292,21 @@ async def epci_members(db: Database, siren: str) -> list[Collectivite]:
     return members
 
 
-async def lookup(db: Database, query: str, limit: int = 8) -> list[Match]:
+async def lookup_page(db: Database, query: str, offset: int = 0, size: int = PAGE_SIZE) -> Page:
+    """Matches ``offset`` to ``offset + size`` of ``lookup``, and whether more follow.
+
+    A postcode may hold 60 communes and a common name hundreds of places: the
+    list used to stop at eight and say nothing of the rest, so a third of the
+    communes could not be found by their postcode.  Each page reruns the
+    search with a larger limit; the order is the same whatever the limit (every
+    tier is sorted on fixed keys), so pages neither skip nor repeat a match.
+    """
+    offset = max(offset, 0)
+    found = await lookup(db, query, limit=offset + size + 1)
+    return Page(found[offset : offset + size], offset, len(found) > offset + size)
+
+
+async def lookup(db: Database, query: str, limit: int = PAGE_SIZE) -> list[Match]:
     """Collectivités the query may mean, best first, at most ``limit``.
 
     Order: a code (SIREN, INSEE code, postcode) or a whole name matched exactly,
@@ -327,8 +355,10 @@ async def _by_code(db: Database, code: str, results: _Results) -> None:
     """A SIREN, an INSEE code or a postcode; a five-digit number may be both of the last two.
 
     People know their postcode far better than their INSEE code, so when a
-    number is both, the communes of the postcode come first, but the commune
-    with that INSEE code always keeps a place in the list.
+    number is both, every commune of the postcode comes first and the commune
+    with that INSEE code only after them: it used to take one of the eight
+    places, hiding a commune of the postcode behind one from elsewhere
+    (``71460`` offered Saint-Maurice-de-Satonnay, postcode 71260).
     """
     by_code: list[Any] = []
     if _SIREN.match(code) or _INSEE.match(code):
@@ -347,7 +377,7 @@ async def _by_code(db: Database, code: str, results: _Results) -> None:
             """,
             (code, code),
         )
-        results.add_tier(rows, exact=True, keep_free=1 if by_code else 0)
+        results.add_tier(rows, exact=True)
     results.add_tier(by_code, exact=True)
 
 

@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from storage.collectivites import (
+    PAGE_SIZE,
     Collectivite,
     Match,
     epci_members,
     get,
     lookup,
+    lookup_page,
     normalise,
 )
 from storage.db import Database
@@ -201,9 +203,66 @@ async def test_postcode_lists_its_communes(db: Database) -> None:
         "24535",
         "24574",
     }
-    # 24370 is also the INSEE code of Saint-Antoine-de-Breuilh; it stays on the list.
+    # 24370 is also the INSEE code of Saint-Antoine-de-Breuilh: after the
+    # postcode's communes, never in place of one of them.
     assert codes(matches)[-1] == "24370"
-    assert "24370" in codes(await lookup(db, "24370"))
+    first = await lookup_page(db, "24370")
+    assert set(codes(first.matches)) == by_postcode and first.more
+    second = await lookup_page(db, "24370", offset=first.offset + len(first.matches))
+    assert codes(second.matches) == ["24370"] and not second.more
+
+
+async def test_a_postcode_of_thirteen_communes_lists_them_all_page_by_page(db: Database) -> None:
+    seen: list[str] = []
+    page = await lookup_page(db, "24250")
+    while True:
+        assert len(page.matches) <= PAGE_SIZE
+        seen += codes(page.matches)
+        if not page.more:
+            break
+        page = await lookup_page(db, "24250", offset=len(seen))
+    names = {m.collectivite.name for m in await lookup(db, "24250", limit=100)}
+    assert len(seen) == len(set(seen)) == 13
+    assert {"Nabirat", "Bouzic", "Florimont-Gaumier"} <= names
+
+
+async def test_every_commune_is_reachable_by_each_of_its_postcodes(db: Database) -> None:
+    """Over the whole reference data, paging through a postcode reaches all its
+    communes, and they all come before any commune found by its INSEE code."""
+    rows = await db.fetchall(
+        "SELECT pc.postcode, pc.code FROM postcodes pc JOIN collectivites c ON c.code = pc.code"
+        " WHERE c.kind = 'commune'"
+    )
+    expected: dict[str, set[str]] = {}
+    for row in rows:
+        expected.setdefault(row["postcode"], set()).add(row["code"])
+    communes = await db.fetchall("SELECT code, postcodes FROM collectivites WHERE kind = 'commune'")
+    for row in communes:  # the postcodes a person reads on screen are the ones searched
+        for postcode in row["postcodes"].split():
+            assert row["code"] in expected[postcode], (row["code"], postcode)
+    assert len(expected) > 6000 and sum(map(len, expected.values())) > 34000
+    unreachable = []
+    for postcode, members in expected.items():
+        listed: list[Match] = []
+        offset = 0
+        while True:
+            page = await lookup_page(db, postcode, offset=offset, size=PAGE_SIZE)
+            listed += page.matches
+            offset += len(page.matches)
+            if not page.more:
+                break
+        first = codes(listed[: len(members)])
+        if set(first) != members or any(m.via_kind != "postcode" for m in listed[: len(members)]):
+            unreachable.append(postcode)
+    assert unreachable == []
+
+
+async def test_pages_neither_skip_nor_repeat_a_name_match(db: Database) -> None:
+    everything = codes(await lookup(db, "saint", limit=60))
+    paged: list[str] = []
+    for offset in range(0, 60, PAGE_SIZE):
+        paged += codes((await lookup_page(db, "saint", offset=offset)).matches)
+    assert paged[:60] == everything and len(set(everything)) == 60
 
 
 async def test_postcode_next_to_the_name(db: Database) -> None:
