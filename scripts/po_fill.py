@@ -5,6 +5,10 @@ msgstr from its msgid (both forms for plurals). For another language,
 ``--from FILE.json`` (a mapping msgid → translation, or → [singular, plural]
 keyed by the singular msgid) fills the entries a translator prepared in bulk.
 Fuzzy flags are cleared only where a translation is written.
+
+A French catalog is then typeset as a whole (``bot.core.french.typeset``:
+no-break spaces before ``: ; ! ?`` and inside « »), so translators may type
+ordinary spaces and the catalog test of French typography still holds.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import json
 from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
+
+from bot.core.french import typeset
 
 
 def main() -> None:
@@ -49,6 +55,12 @@ def main() -> None:
             continue
         message.flags.discard("fuzzy")
         filled += 1
+    if catalog.locale is not None and catalog.locale.language == "fr":
+        for message in catalog:
+            if message.id and isinstance(message.string, tuple):
+                message.string = tuple(typeset(form) for form in message.string)
+            elif message.id and message.string:
+                message.string = typeset(message.string)
     with args.po.open("wb") as handle:
         write_po(handle, catalog, width=100, sort_output=True)
     print(f"{args.po}: {filled} entries filled")

@@ -92,13 +92,21 @@ async def seeded(db_path: Path, clock: FrozenClock) -> AsyncIterator[MemoryBacke
     await app.close()
 
 
+def plain(words: str) -> str:
+    """French typographic spaces (no-break, narrow no-break) as ordinary ones:
+    transcripts assert the words; tests/test_i18n.py checks the typography of
+    every French entry, and tests/test_french.py what a reply really carries."""
+    return words.replace("\u202f", " ").replace("\u00a0", " ")
+
+
 def text(replies: list[Reply]) -> str:
-    """A transcript's replies as one string, choices included, for assertions."""
+    """A transcript's replies as one string, choices included, for assertions
+    (typographic spaces read as ordinary ones, see ``plain``)."""
     parts = []
     for reply in replies:
         parts.append(reply.text)
         parts.extend(f"[{c.label}]" for c in reply.choices)
-    return "\n".join(parts)
+    return plain("\n".join(parts))
 
 
 async def onboard(

@@ -11,11 +11,13 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.backends.memory import MemoryBackend
+from bot.core.french import typography_faults
 from bot.core.i18n import Translations, guess_locale
 from tests.conftest import text
 
 ROOT = Path(__file__).resolve().parent.parent
-PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# "{place}", or "{place:de}" where French contracts a preposition with it.
+PLACEHOLDER = re.compile(r"\{(\w+)(?::(?:de|a))?\}")
 
 
 def _code_msgids() -> set[str]:
@@ -42,6 +44,35 @@ def test_catalog_is_complete(locale: str) -> None:
             assert set(PLACEHOLDER.findall(string)) == set(PLACEHOLDER.findall(msgid)), (
                 f"placeholders differ in {locale}: {msgid!r} → {string!r}"
             )
+
+
+def test_every_french_entry_follows_french_typography() -> None:
+    """No-break space before ':', narrow no-break before ';', '!', '?' and inside
+    « », and « » rather than English quotation marks, in every French entry."""
+    with open(ROOT / "locales" / "fr" / "LC_MESSAGES" / "guichet.po", "rb") as handle:
+        catalog = read_po(handle)
+    faults = []
+    for message in catalog:
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for string in strings:
+            faults += typography_faults(string)
+    assert faults == []
+
+
+def test_french_contracts_prepositions_with_the_article_of_a_name() -> None:
+    fr = Translations().get("fr")
+    # The French entry writes {place:de}; whatever the code passed is contracted.
+    assert fr._(
+        "Welcome! You are registered as {role} of {place}. Type {help} to see what you can do.",
+        role="agent",
+        place="Les Eyzies (Dordogne, 24)",
+        help="/aide",
+    ) == (
+        "Bienvenue\u202f! Vous êtes inscrit·e en tant qu'agent des Eyzies (Dordogne, 24). "
+        "Tapez /aide pour voir ce que vous pouvez faire."
+    )
 
 
 def test_formatting_follows_the_locale_in_paris_time() -> None:

@@ -21,6 +21,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from bot.core.clock import PARIS
+from bot.core.french import Named
 
 DOMAIN = "guichet"
 LOCALES = ("fr", "en")
@@ -56,11 +57,11 @@ class Translator:
 
     def _(self, message: str, **params: object) -> str:
         text = self._translations.gettext(message)
-        return text.format(**params) if params else text
+        return text.format(**_named(params)) if params else text
 
     def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
         text = self._translations.ngettext(singular, plural, n)
-        return text.format(n=self.number(n), **params)
+        return text.format(n=self.number(n), **_named(params))
 
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self._babel)
@@ -88,6 +89,12 @@ class Translator:
         return format_timedelta(
             delta, granularity=granularity, threshold=10_000, locale=self._babel
         )
+
+
+def _named(params: dict[str, object]) -> dict[str, object]:
+    """Text parameters as ``Named``, so a French translation may write
+    ``{place:de}`` ("du Bugue") whatever the code passed."""
+    return {k: Named(v) if type(v) is str else v for k, v in params.items()}
 
 
 class Translations:
