@@ -11,7 +11,7 @@ from bot.app import App
 from bot.backends.memory import MemoryBackend
 from bot.core.clock import FrozenClock
 from bot.demo.data import PERSONS, PROPOSALS
-from tests.conftest import make_app, onboard, text
+from tests.conftest import make_app, onboard, plain, text
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ async def test_pages_of_five_with_next_and_previous(voting: MemoryBackend) -> No
     assert "• n° 1 « Améliorer la gestion de la relation usagers » — Services aux habitants" in (
         text(replies)
     )
-    labels = [c.label for c in replies[-1].choices]
+    labels = [plain(c.label) for c in replies[-1].choices]
     assert labels[:2] == [
         "N° 1 : Améliorer la gestion de la relation usa…",
         "N° 2 : Collaborer en transversalité et à dista…",
@@ -43,7 +43,7 @@ async def test_pages_of_five_with_next_and_previous(voting: MemoryBackend) -> No
 async def test_filter_by_theme_by_button_and_typed(voting: MemoryBackend) -> None:
     await voting.say("a", "/propositions")
     replies = await voting.say("a", "7")
-    assert replies[-1].text == "Quel thème ?"
+    assert replies[-1].text == "Quel thème\u202f?"  # as French writes it
     labels = [c.label for c in replies[-1].choices]
     assert "Données (4)" in labels and "Culture (1)" in labels
     assert not any(label.startswith("Écoles") for label in labels)  # no proposal there

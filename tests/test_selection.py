@@ -14,7 +14,7 @@ from bot.app import App
 from bot.backends.memory import MemoryBackend
 from bot.core.clock import FrozenClock, from_iso
 from storage import persons
-from tests.conftest import make_app, onboard, text
+from tests.conftest import make_app, onboard, plain, text
 
 
 async def _phase(chat: MemoryBackend, kind: str) -> None:
@@ -34,7 +34,7 @@ async def _staff(chat: MemoryBackend, user: str) -> None:
 
 def _results(chat: MemoryBackend, user: str) -> list[str]:
     return [
-        reply.text
+        plain(reply.text)
         for reply in chat.inbox(user)
         if reply.text.startswith(("Résultats de la consultation", "Results of the consultation"))
     ]
@@ -100,7 +100,7 @@ async def test_marks_then_announces_once_to_voters_and_supporters(replay: Memory
         "• n° 2 « Collaborer en transversalité et à distance »\n"
         "Non décidées, elles restent ouvertes : 17.\n"
         f"Personnes qui seront prévenues : {told}."
-    ) == confirm[-1].text
+    ) == plain(confirm[-1].text)
     done = text(await chat.say("equipe", "1"))
     assert f"Les résultats de 2 propositions sont annoncés. {told} personnes sont prévenues." in (
         done
@@ -176,7 +176,7 @@ async def test_marks_changed_by_another_staff_member(replay: MemoryBackend) -> N
     await chat.press("adjoint", "sel.m:2:s")
     replies = await chat.press("equipe", "sel.go")
     assert replies[-1].text.startswith("Les marques ont changé entre-temps.\n\nAnnoncer ces")
-    assert "• n° 2 « Collaborer" in replies[-1].text
+    assert "• n° 2 « Collaborer" in plain(replies[-1].text)
     assert _results(chat, "lecteur") == []
     assert "Rien n'a été annoncé. Les marques sont conservées." in text(
         await chat.say("equipe", "2")

@@ -174,7 +174,7 @@ async def test_several_collectivites_let_the_person_choose(supporting: MemoryBac
     choose = await supporting.say(
         "maire", str(labels.index("Agir pour une autre collectivité") + 1)
     )
-    assert choose[-1].text == "Au nom de quelle collectivité ?"
+    assert choose[-1].text == "Au nom de quelle collectivité\u202f?"
     assert [c.label for c in choose[-1].choices] == [
         "Domme (Dordogne, 24)",
         "Saint-Julien-de-Lampon (Dordogne, 24)",
@@ -255,7 +255,7 @@ async def test_200_members_of_50_collectivites_click_at_once(supporting: MemoryB
     ]
     replies = await asyncio.gather(*presses)
     assert len(replies) == 200
-    assert all("soutient" in text(r) or "soutien de" in text(r) for r in replies)
+    assert all("soutient" in text(r) or "Le soutien d" in text(r) for r in replies)
     assert {n: await _count(db, n) for n in (1, 2)} == {n: before[n] + 50 for n in (1, 2)}
     for code in codes:
         assert await _count(db, code=code) == 2

@@ -23,7 +23,7 @@ from bot.core.config import ConfigError, TelegramConfig
 from bot.core.context import Context
 from bot.core.messages import Choice, File, Image, Reply
 from storage import events, memberships, outbox, persons
-from tests.conftest import NOW, make_app
+from tests.conftest import NOW, make_app, plain
 from tests.fake_telegram import BOT_USER, TOKEN, FakeTelegram, group_chat
 from tests.telegram_support import JOHN, MARIE, Running, serving, start
 
@@ -54,36 +54,38 @@ def texts(fake: FakeTelegram, chat: int) -> list[str]:
 async def test_french_onboarding_with_buttons(tg: Running) -> None:
     fake = tg.fake
     welcome = await tg.say(MARIE, "/start")
-    assert "Bienvenue sur Guichet" in welcome["text"]
+    assert "Bienvenue sur Guichet" in plain(welcome["text"])
     assert fake.buttons(welcome) == [("Français", "onb.lang:fr"), ("English", "onb.lang:en")]
 
     search = await tg.press(MARIE, welcome, "onb.lang:fr")
     assert fake.answered_queries == [
         fake.calls_to("answerCallbackQuery")[0].params["callback_query_id"]
     ]
-    assert search["text"].startswith("Quelle collectivité représentez-vous ?")
+    assert plain(search["text"]).startswith("Quelle collectivité représentez-vous ?")
 
     found = await tg.say(MARIE, "st julien 24")
-    assert "Plusieurs collectivités correspondent à « st julien 24 »" in found["text"]
+    assert "Plusieurs collectivités correspondent à « st julien 24 »" in plain(found["text"])
     first_label, first_data = fake.buttons(found)[0]
     assert first_label == "Saint-Julien-de-Lampon (Dordogne, 24) — 24370"
     assert first_data == "onb.pick:24432"
     assert len(fake.buttons(found)) == 5
 
     role = await tg.press(MARIE, found, first_data)
-    assert role["text"] == "Saint-Julien-de-Lampon (Dordogne, 24) : quel y est votre rôle ?"
+    # French typography reaches Telegram: no-break space before ":", narrow before "?".
+    assert (
+        role["text"] == "Saint-Julien-de-Lampon (Dordogne, 24)\u00a0: quel y est votre rôle\u202f?"
+    )
     assert [d for _, d in fake.buttons(role)] == ["onb.role:elu", "onb.role:agent", "onb.again"]
 
     confirm = await tg.press(MARIE, role, "onb.role:elu")
-    assert (
-        "vous représentez Saint-Julien-de-Lampon (Dordogne, 24) en tant qu'élu·e"
-        in (confirm["text"])
+    assert "vous représentez Saint-Julien-de-Lampon (Dordogne, 24) en tant qu'élu·e" in (
+        plain(confirm["text"])
     )
     assert fake.buttons(confirm) == [("Confirmer", "onb.ok"), ("Recommencer", "onb.again")]
 
     done = await tg.press(MARIE, confirm, "onb.ok")
-    assert done["text"].startswith("Bienvenue ! Vous êtes inscrit·e en tant qu'élu·e")
-    assert "/aide" in done["text"] and "reply_markup" not in done
+    assert plain(done["text"]).startswith("Bienvenue ! Vous êtes inscrit·e en tant qu'élu·e")
+    assert "/aide" in plain(done["text"]) and "reply_markup" not in done
     assert len(fake.answered_queries) == 4
 
     person = await persons.by_identity(tg.app.services.db, "telegram:1001")
@@ -96,20 +98,23 @@ async def test_french_onboarding_with_buttons(tg: Running) -> None:
 async def test_deep_link_start_carries_the_insee_code(tg: Running) -> None:
     welcome = await tg.say(MARIE, "/start 24432")
     role = await tg.press(MARIE, welcome, "onb.lang:fr")
-    assert role["text"] == "Saint-Julien-de-Lampon (Dordogne, 24) : quel y est votre rôle ?"
+    # French typography reaches Telegram: no-break space before ":", narrow before "?".
+    assert (
+        role["text"] == "Saint-Julien-de-Lampon (Dordogne, 24)\u00a0: quel y est votre rôle\u202f?"
+    )
 
 
 async def test_english_user_gets_english_replies(tg: Running) -> None:
     welcome = await tg.say(JOHN, "/start")
     search = await tg.press(JOHN, welcome, "onb.lang:en")
-    assert search["text"].startswith("Which collectivité do you represent?")
+    assert plain(search["text"]).startswith("Which collectivité do you represent?")
     help_text = (await tg.say(JOHN, "/help"))["text"]
     assert "What you can do now:" in help_text and "/calendar" in help_text
 
 
 async def test_unknown_person_is_answered_in_the_language_telegram_reports(tg: Running) -> None:
     reply = await tg.say(JOHN, "/nonsense")
-    assert reply["text"].startswith("I don't know the command /nonsense")
+    assert plain(reply["text"]).startswith("I don't know the command /nonsense")
 
 
 async def test_command_menu_in_french_and_english(tg: Running) -> None:
@@ -130,7 +135,7 @@ async def test_forged_button_is_answered_and_refused(tg: Running) -> None:
     shown = await tg.say(MARIE, "/langue")
     for forged in ("onb.ok:forged", "x" * 80):
         refused = await tg.press(MARIE, shown, forged)
-        assert refused["text"] == (
+        assert plain(refused["text"]) == (
             "Ce bouton n'est plus valable. Tapez /aide pour voir ce que vous pouvez faire."
         )
     assert len(tg.fake.answered_queries) == 2
@@ -140,10 +145,10 @@ async def test_user_text_is_escaped_for_html(tg: Running) -> None:
     welcome = await tg.say(MARIE, "/start")
     await tg.press(MARIE, welcome, "onb.lang:fr")
     reply = await tg.say(MARIE, "<b>x</b> & co")
-    assert "« <b>x</b> & co »" in reply["text"]  # shown as typed, not as bold
+    assert "« <b>x</b> & co »" in plain(reply["text"])  # shown as typed, not as bold
     raw = tg.fake.calls_to("sendMessage")[-1].params
     assert raw["parse_mode"] == "HTML"
-    assert "&lt;b&gt;x&lt;/b&gt; &amp; co" in raw["text"]
+    assert "&lt;b&gt;x&lt;/b&gt; &amp; co" in plain(raw["text"])
 
 
 async def test_edit_replaces_the_pressed_message(tg: Running) -> None:
@@ -154,7 +159,7 @@ async def test_edit_replaces_the_pressed_message(tg: Running) -> None:
     first = await tg.say(MARIE, "/langue")
     edited = await tg.press(MARIE, first, "t.edit:2")
     assert edited["message_id"] == first["message_id"]
-    assert edited["text"] == "Page 2" and tg.fake.buttons(edited) == [("Next", "t.edit:3")]
+    assert plain(edited["text"]) == "Page 2" and tg.fake.buttons(edited) == [("Next", "t.edit:3")]
     assert len(tg.fake.calls_to("editMessageText")) == 1
     assert not tg.fake.calls_to("sendMessage")[1:]  # nothing sent beside /langue's answer
 
@@ -172,7 +177,7 @@ async def test_image_and_file_are_sent_natively(tg: Running) -> None:
 
     await tg.say(MARIE, "/graphique")
     text, photo, document = tg.fake.sent(MARIE.id)
-    assert text["text"] == "Voici le graphique." and "reply_markup" not in text
+    assert plain(text["text"]) == "Voici le graphique." and "reply_markup" not in text
     assert photo["caption"] == "Participation par département"
     assert tg.fake.calls_to("sendPhoto")[0].files["photo"][1] == b"\x89PNG fake"
     assert document["document"]["file_name"] == "export.csv"
@@ -181,7 +186,7 @@ async def test_image_and_file_are_sent_natively(tg: Running) -> None:
     long_alt = "Une description très détaillée. " * 40
     await tg.say(MARIE, "/graphique " + long_alt)
     *_, photo, alt_text, document = tg.fake.sent(MARIE.id)
-    assert "caption" not in photo and alt_text["text"] == long_alt.strip()
+    assert "caption" not in photo and plain(alt_text["text"]) == long_alt.strip()
 
 
 # -- delivery through the outbox ------------------------------------------------------------
@@ -191,9 +196,9 @@ async def test_long_reply_is_split_with_the_keyboard_last(tg: Running) -> None:
     await tg.backend.deliver("telegram:1001", "", reply)
     parts = tg.fake.sent(MARIE.id)
     assert len(parts) == 3
-    assert all(utf16_len(p["text"]) <= TEXT_LIMIT for p in parts)
-    assert all(p["text"].startswith("Paragraphe") for p in parts)  # cut between paragraphs
-    assert "\n\n".join(p["text"] for p in parts) == reply.text
+    assert all(utf16_len(plain(p["text"])) <= TEXT_LIMIT for p in parts)
+    assert all(plain(p["text"]).startswith("Paragraphe") for p in parts)  # cut between paragraphs
+    assert "\n\n".join(plain(p["text"]) for p in parts) == reply.text
     assert [bool(tg.fake.buttons(p)) for p in parts] == [False, False, True]
 
 
@@ -204,7 +209,7 @@ async def test_too_long_callback_data_falls_back_to_a_numbered_list(tg: Running)
         Reply("Choisissez :", [Choice("Court", "a:1"), Choice("Long", "b:" + "é" * 40)]),
     )
     message = tg.fake.last(MARIE.id)
-    assert message["text"] == "Choisissez :\n  1. Court\n  2. Long"
+    assert plain(message["text"]) == "Choisissez :\n  1. Court\n  2. Long"
     assert "reply_markup" not in message
 
 
@@ -244,7 +249,7 @@ async def test_outbox_honours_retry_after(tg: Running, clock: FrozenClock) -> No
 async def test_a_person_waiting_gets_the_answer_after_a_429(tg: Running) -> None:
     tg.fake.flood[MARIE.id] = [1]
     reply = await tg.say(MARIE, "/calendrier")
-    assert reply["text"].startswith("Calendrier de la consultation")
+    assert plain(reply["text"]).startswith("Calendrier de la consultation")
     statuses = [c.status for c in tg.fake.calls_to("sendMessage")]
     assert statuses == [429, 200]
 
@@ -329,9 +334,9 @@ async def test_group_answers_only_what_is_addressed_to_the_bot(tg: Running) -> N
     assert fake.sent(GROUP) == []
 
     helped = await tg.say(MARIE, f"/aide@{BOT_NAME}", chat=chat)
-    assert "Ce que vous pouvez faire maintenant :" in helped["text"]
+    assert "Ce que vous pouvez faire maintenant :" in plain(helped["text"])
     mentioned = await tg.say(MARIE, f"@{BOT_NAME} /calendrier", chat=chat)
-    assert mentioned["text"].startswith("Calendrier de la consultation")
+    assert plain(mentioned["text"]).startswith("Calendrier de la consultation")
     replied = await tg.say(MARIE, "/aide", chat=chat, reply_to=helped)
     assert replied["message_id"] != helped["message_id"] and len(fake.sent(GROUP)) == 3
     assert fake.sent(MARIE.id) == []
@@ -353,7 +358,7 @@ async def test_personal_flows_move_to_a_private_chat(tg: Running) -> None:
         link=f"https://t.me/{BOT_NAME}?start=24432",
     )
     profile = await tg.say(JOHN, f"/profile@{BOT_NAME}", chat=chat)
-    assert profile["text"] == (
+    assert plain(profile["text"]) == (
         "Let's continue in a private chat, so that your answers stay between us: "
         f"open https://t.me/{BOT_NAME} and type /profile there."
     )
@@ -361,7 +366,7 @@ async def test_personal_flows_move_to_a_private_chat(tg: Running) -> None:
     # The deep link's /start 24432 then runs the flow in private.
     welcome = await tg.say(MARIE, "/start 24432")
     role = await tg.press(MARIE, welcome, "onb.lang:fr")
-    assert role["text"].startswith("Saint-Julien-de-Lampon (Dordogne, 24)")
+    assert plain(role["text"]).startswith("Saint-Julien-de-Lampon (Dordogne, 24)")
 
 
 # -- configuration errors -------------------------------------------------------------------

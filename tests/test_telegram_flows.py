@@ -17,7 +17,7 @@ from bot.backends.telegram.render import CALLBACK_DATA_LIMIT, Rendered, render
 from bot.core.clock import FrozenClock
 from bot.core.messages import Reply
 from storage import persons
-from tests.conftest import make_app
+from tests.conftest import make_app, plain
 from tests.fake_telegram import FakeTelegram, TgUser
 from tests.telegram_support import JOHN, MARIE, Running, callback_data_sent, serving, start
 
@@ -107,7 +107,7 @@ async def onboard(
     confirm = await tg.press(user, asked_role, data_of(fake, asked_role, labels[0]))
     done = await tg.press(user, confirm, data_of(fake, confirm, labels[1]))
     assert "reply_markup" not in done
-    return str(done["text"])
+    return str(plain(done["text"]))
 
 
 def texts_since(fake: FakeTelegram, chat: int, first: dict[str, Any]) -> list[str]:
@@ -130,16 +130,16 @@ async def test_french_mayor_onboards_and_sends_a_need(
     assert done.startswith("Bienvenue ! Vous êtes inscrit·e en tant qu'élu·e")
 
     asked_title = await tg.say(MARIE, "/besoin")
-    assert asked_title["text"].startswith("Quel est le besoin de votre territoire ?")
+    assert plain(asked_title["text"]).startswith("Quel est le besoin de votre territoire ?")
     asked_body = await tg.say(MARIE, "Covoiturage rural")
-    assert asked_body["text"].startswith("Décrivez le besoin")
+    assert plain(asked_body["text"]).startswith("Décrivez le besoin")
     body = "Mettre en relation les habitants des hameaux qui vont au bourg le jeudi."
     asked_theme = await tg.say(MARIE, body)
-    assert asked_theme["text"] == "Quel thème lui correspond le mieux ?"
+    assert plain(asked_theme["text"]) == "Quel thème lui correspond le mieux ?"
     assert len(fake.buttons(asked_theme)) == 8
 
     summary = await tg.press(MARIE, asked_theme, data_of(fake, asked_theme, "Mobilité"))
-    assert summary["text"].splitlines() == [
+    assert plain(summary["text"]).splitlines() == [
         "Votre besoin, avant de l'envoyer :",
         "",
         "Titre : Covoiturage rural",
@@ -155,8 +155,8 @@ async def test_french_mayor_onboards_and_sends_a_need(
         "Annuler",
     ]
     thanks = await tg.press(MARIE, summary, data_of(fake, summary, "Envoyer"))
-    assert thanks["text"].startswith("Merci ! Votre besoin n° 1 est enregistré.")
-    assert "/mes_besoins" in thanks["text"]
+    assert plain(thanks["text"]).startswith("Merci ! Votre besoin n° 1 est enregistré.")
+    assert "/mes_besoins" in plain(thanks["text"])
 
     person = await persons.by_identity(db, "telegram:1001")
     assert person is not None
@@ -168,14 +168,14 @@ async def test_french_mayor_onboards_and_sends_a_need(
     ]
 
     mine = await tg.say(MARIE, "/mes_besoins")
-    assert mine["text"].splitlines() == [
+    assert plain(mine["text"]).splitlines() == [
         "Vos besoins :",
         "• n° 1 — Covoiturage rural — Saint-Julien-de-Lampon — "
         "reçu, en attente de l'examen de l'équipe",
     ]
     assert fake.buttons(mine) == [
-        ("Modifier « Covoiturage rural »", "need.edit:1"),
-        ("Retirer « Covoiturage rural »", "need.wd:1"),
+        ("Modifier «\u202fCovoiturage rural\u202f»", "need.edit:1"),
+        ("Retirer «\u202fCovoiturage rural\u202f»", "need.wd:1"),
     ]
     assert_flow_clean(tg, rendering, presses=5)
 
@@ -195,8 +195,10 @@ async def test_english_official_onboards_and_commits_a_support(
     assert "/help" in done
 
     listed = await tg.say(JOHN, "/proposals")
-    assert listed["text"].startswith("Proposals, page 1 of 4 (19 in all):")
-    assert "To see one, choose it or type /proposal followed by its number." in listed["text"]
+    assert plain(listed["text"]).startswith("Proposals, page 1 of 4 (19 in all):")
+    assert "To see one, choose it or type /proposal followed by its number." in plain(
+        listed["text"]
+    )
     assert fake.buttons(listed)[-3:] == [
         ("Next page", "prop.l:5"),
         ("Filter by theme", "prop.th"),
@@ -205,11 +207,11 @@ async def test_english_official_onboards_and_commits_a_support(
     detail = await tg.press(
         JOHN, listed, data_of(fake, listed, "No. 3: Gérer électroniquement les documents")
     )
-    assert detail["text"].startswith(
+    assert plain(detail["text"]).startswith(
         "Proposal no. 3: Gérer électroniquement les documents\nTheme: "
         "Administration and internal tools"
     )
-    assert "Supporting collectivités: " in detail["text"]
+    assert "Supporting collectivités: " in plain(detail["text"])
     assert [label for label, _ in fake.buttons(detail)] == [
         "Support it, on behalf of Bergerac",
         "Ready to co-build it, on behalf of Bergerac",
@@ -220,7 +222,7 @@ async def test_english_official_onboards_and_commits_a_support(
     committed = await tg.press(
         JOHN, detail, data_of(fake, detail, "Ready to co-build it, on behalf of Bergerac")
     )
-    assert committed["text"] == (
+    assert plain(committed["text"]) == (
         "Bergerac now supports no. 3 “Gérer électroniquement les documents”: ready to co-build."
     )
     assert [label for label, _ in fake.buttons(committed)] == [
@@ -240,14 +242,16 @@ async def test_english_official_onboards_and_commits_a_support(
     assert await db.fetchval("SELECT COUNT(*) FROM supports") == before + 1
 
     again = await tg.press(JOHN, committed, data_of(fake, committed, "Back to the proposal"))
-    assert "Bergerac supports it (ready to co-build); committed by John Smith." in again["text"]
+    assert "Bergerac supports it (ready to co-build); committed by John Smith." in plain(
+        again["text"]
+    )
     assert fake.buttons(again)[0] == (
         "Change the support of Bergerac to: support",
         "sup.add:3:so:24037",
     )
 
     ours = await tg.say(JOHN, "/my_supports")
-    assert ours["text"].splitlines() == [
+    assert plain(ours["text"]).splitlines() == [
         "Supports of Bergerac:",
         "• no. 3 “Gérer électroniquement les documents” — ready to co-build — committed by "
         "John Smith on December 1, 2026",
