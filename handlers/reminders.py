@@ -6,9 +6,7 @@ who have not taken part yet can be silenced.
 
 from __future__ import annotations
 
-from datetime import time
 
-from babel.dates import format_time
 
 from bot.core.context import Context
 from bot.core.i18n import N_
@@ -22,10 +20,6 @@ router = Router("reminders")
 
 ON = ("oui", "on", "yes", "activer")
 OFF = ("non", "off", "no", "desactiver", "désactiver")
-
-
-def _hour(ctx: Context, hour: int) -> str:
-    return format_time(time(hour % 24), format="short", locale=ctx.t.locale)
 
 
 async def _set(ctx: Context, enabled: bool) -> None:
@@ -64,8 +58,8 @@ async def reminders_command(ctx: Context) -> None:
         text = ctx._(
             "Reminders are on: before each deadline, I remind you if you have not "
             "taken part yet (on working days, between {start} and {end}).",
-            start=_hour(ctx, window.start),
-            end=_hour(ctx, window.end),
+            start=ctx.t.hour(window.start),
+            end=ctx.t.hour(window.end),
         )
         choice = Choice(ctx._("Turn reminders off"), "rem.set:off")
     else:

@@ -184,7 +184,7 @@ async def test_a_broadcast_at_night_waits_and_failures_are_reported(chat: Memory
     clock.set(datetime(2026, 12, 4, 21, 0, tzinfo=PARIS))  # a Friday evening
     await _write(chat, en="Good evening.")
     preview = text(await chat.say("boss", "1"))
-    assert "Delivery starts 12/7/26, 9:00\u202fAM: nobody is messaged at night" in preview
+    assert "Delivery starts 12/7/26, 9:00 AM: nobody is messaged at night" in preview
     await chat.say("boss", "1")
     monday = to_iso(datetime(2026, 12, 7, 9, tzinfo=PARIS))
     assert {r["not_before"] for r in await rows(chat.app, "broadcast")} == {monday}

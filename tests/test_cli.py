@@ -41,7 +41,12 @@ def test_demo_piped_onboarding_then_staff(tmp_path: Path, refdata_db: Path) -> N
 def test_demo_fresh_file_each_time_and_phase_choice(tmp_path: Path) -> None:
     out = run_demo(tmp_path, ["/calendar"], "--phase", "selection")
     assert "4. Sélection des projets" in out and "OUVERTE" in out
-    assert "base : " in out
+    # The banner in words, as French writes them (it read "démo (selection, vérification open)").
+    assert (
+        "Guichet — démo\u00a0: phase «\u202fsélection des projets\u202f» ouverte, "
+        "adhésions approuvées d'office." in out
+    )
+    assert "Base\u00a0: " in out
 
 
 def test_demo_keeps_its_file_with_db(tmp_path: Path, refdata_db: Path) -> None:

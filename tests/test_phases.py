@@ -153,7 +153,7 @@ async def test_an_opening_at_night_waits_for_the_morning(chat: MemoryBackend) ->
     await staff(chat)
     clock = clock_of(chat.app)
     clock.set(datetime(2026, 12, 1, 23, 0, tzinfo=PARIS))
-    assert "it goes out from 12/2/26, 9:00\u202fAM" in text(await chat.say("boss", "/phase 2 open"))
+    assert "it goes out from 12/2/26, 9:00 AM" in text(await chat.say("boss", "/phase 2 open"))
     await chat.say("boss", "1")
     announced = await rows(chat.app, "announce")
     assert {r["not_before"] for r in announced} == {to_iso(datetime(2026, 12, 2, 9, tzinfo=PARIS))}

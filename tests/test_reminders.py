@@ -142,7 +142,9 @@ async def test_people_turn_reminders_off_and_on(chat: MemoryBackend) -> None:
     await chat.say("jane", "/language en")
     status = await chat.say("jane", "/reminders")
     assert "Reminders are on" in text(status) and "[Turn reminders off]" in text(status)
-    assert "between 9:00\u202fAM and 7:00\u202fPM" in text(status)
+    assert "between 9:00 AM and 7:00 PM" in text(status)
+    french = await chat.say("jean", "/rappels")
+    assert "(les jours ouvrés, 9\u00a0h – 19\u00a0h)" in french[-1].text  # not "09:00"
     assert "Reminders are off" in text(await chat.say("jane", "1"))
     assert "[Turn reminders on]" in text(await chat.say("jane", "/reminders"))
     assert "Reminders are on" in text(await chat.press("jane", "rem.set:on"))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import gettext
 import io
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -76,6 +76,13 @@ class Translator:
 
     def datetime(self, at: datetime, fmt: str = "medium") -> str:
         return format_datetime(at, format=fmt, tzinfo=PARIS, locale=self._babel)
+
+    def hour(self, hour: int) -> str:
+        """An hour of the day as people write it: "9 h" in French (CLDR's "09:00"
+        is how a timetable writes it, not a sentence), "9:00 AM" in English."""
+        if self.locale == "fr":
+            return f"{hour % 24}\u00a0h"
+        return format_time(time(hour % 24), format="short", locale=self._babel)
 
     def duration(self, delta: timedelta) -> str:
         """Time left in the unit a person counts in: days, then hours, then minutes."""

@@ -14,7 +14,9 @@ from typing import Any
 from bot.app import App
 from bot.backends.console import ConsoleBackend
 from bot.core.clock import SystemClock
+from bot.core.calendar_text import phase_label
 from bot.core.config import Config, ConfigError, load
+from bot.core.french import typeset
 from bot.delivery.scheduler import CalendarScheduler
 from bot.demo import seed as demo
 from bot.ops import export_cli, logs, phases_cli
@@ -76,6 +78,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _banner(app: App, phase: str, verify: str, path: str) -> str:
+    """The demo's first lines, in words: which phase is open and how memberships are
+    decided (it read "démo (needs, vérification open)")."""
+    fr = app.services.translations.get("fr")
+    memberships = (
+        "adhésions approuvées d'office"
+        if verify == "open"
+        else "adhésions vérifiées par l'équipe (/as staff puis /moderation)"
+    )
+    return typeset(
+        f"Guichet — démo : phase « {phase_label(fr, phase)} » ouverte, {memberships}.\n"
+        f"Base : {path}\n"
+        "Tapez /aide (ou /help). « /as NOM » change de personne ; « /as staff » "
+        "pour l'équipe. Ctrl-D pour quitter."
+    )
+
+
 async def _demo(args: argparse.Namespace) -> int:
     path = args.db or str(Path(tempfile.mkdtemp(prefix="guichet-demo-")) / "guichet.db")
     app = await App.create(Config(db_path=path, verification=args.verify))
@@ -85,11 +104,7 @@ async def _demo(args: argparse.Namespace) -> int:
         app.add_backend(console)
         scheduler = CalendarScheduler(app.services, app.router.commands)
         await scheduler.start()
-        console._print(
-            f"Guichet — démo ({args.phase}, vérification {args.verify}) — base : {path}\n"
-            "Tapez /aide (ou /help). « /as NOM » change de personne ; « /as staff » "
-            "pour l'équipe. Ctrl-D pour quitter."
-        )
+        console._print(_banner(app, args.phase, args.verify, path))
         await console.run(app.handle, asyncio.Event())
         await app.sender.drain()
         scheduler.shutdown()

@@ -66,10 +66,10 @@ async def test_a_person_onboards_and_submits_a_need(
     themes = await say_and_read(mayor, room, BODY)
     assert "Quel thème" in themes and "  7. Données" in themes
     summary = await say_and_read(mayor, room, "7")
-    assert f"Titre : {TITLE}" in summary
-    assert f"Description : {BODY}" in summary
-    assert "Thème : Données" in summary
-    assert f"Au nom de : {PLACE} (Dordogne, 24)" in summary
+    assert f"Titre\u00a0: {TITLE}" in summary  # French typography reaches Matrix
+    assert f"Description\u00a0: {BODY}" in summary
+    assert "Thème\u00a0: Données" in summary
+    assert f"Au nom de\u00a0: {PLACE} (Dordogne, 24)" in summary
     assert "  1. Envoyer" in summary
     assert "est enregistré" in await say_and_read(mayor, room, "1")
 
@@ -87,7 +87,7 @@ async def test_a_person_onboards_and_submits_a_need(
     listing = await say_and_read(mayor, room, "!mes_besoins")
     assert "Vos besoins" in listing
     assert TITLE in listing and PLACE in listing and "en attente" in listing
-    assert f"  1. Modifier « {TITLE} »" in listing
+    assert f"  1. Modifier «\u202f{TITLE}\u202f»" in listing
 
 
 async def test_an_elected_official_commits_a_support(
@@ -101,7 +101,7 @@ async def test_an_elected_official_commits_a_support(
 
     page = await say_and_read(elu, room, "!propositions")
     assert "page 1 sur 4" in page
-    assert "  2. N° 2 : Collaborer en transversalité" in page
+    assert "  2. N° 2\u00a0: Collaborer en transversalité" in page
     detail = await say_and_read(elu, room, "2")
     assert "Collaborer en transversalité et à distance" in detail
     assert f"  1. La soutenir, au nom de {PLACE}" in detail
