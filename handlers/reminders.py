@@ -6,8 +6,6 @@ who have not taken part yet can be silenced.
 
 from __future__ import annotations
 
-
-
 from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.messages import Choice

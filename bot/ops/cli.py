@@ -13,8 +13,8 @@ from typing import Any
 
 from bot.app import App
 from bot.backends.console import ConsoleBackend
-from bot.core.clock import SystemClock
 from bot.core.calendar_text import phase_label
+from bot.core.clock import SystemClock
 from bot.core.config import Config, ConfigError, load
 from bot.core.french import typeset
 from bot.delivery.scheduler import CalendarScheduler
