@@ -11,6 +11,7 @@ from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
+from bot.core.text import chosen
 from handlers.common import ROLE_LABELS, stale_button
 from handlers.review import show_contribution_queue
 from storage import collectivites, contributions, memberships, persons
@@ -27,13 +28,17 @@ async def show_queue(ctx: Context, offset: int = 0) -> None:
     item = (await memberships.queue(ctx.db, limit=1, offset=offset))[0]
     found = await collectivites.get(ctx.db, item.collectivite)
     population = ctx.t.number(found.population) if found and found.population else "—"
+    # The identity the platform vouches for comes first, on its own line; the
+    # name the person chose comes after, quoted and said to be theirs.
     text = ctx._(
         "Membership request {index} of {total}:\n"
-        "{person} asks to represent {name} ({departement}, {population} inhabitants) "
-        "as {role}.\nRequested on {date}.\nIdentity: {evidence}",
+        "Identity, verified by the platform: {evidence}\n"
+        "Name, chosen by the person: {person}\n"
+        "Asks to represent {name} ({departement}, {population} inhabitants) as {role}.\n"
+        "Requested on {date}.",
         index=ctx.t.number(offset + 1),
         total=ctx.t.number(total),
-        person=item.person_name or "—",
+        person=chosen(item.person_name),
         name=item.collectivite_name,
         departement=item.departement or "—",
         population=population,
@@ -108,7 +113,7 @@ async def decide(ctx: Context, args: list[str], approve: bool) -> None:
         ctx.reply(
             ctx._(
                 "Approved: {person} for {name}.",
-                person=item.person_name or "—",
+                person=chosen(item.person_name),
                 name=item.collectivite_name,
             )
         )
@@ -129,7 +134,7 @@ async def decide(ctx: Context, args: list[str], approve: bool) -> None:
         ctx.reply(
             ctx._(
                 "Rejected: {person} for {name}.",
-                person=item.person_name or "—",
+                person=chosen(item.person_name),
                 name=item.collectivite_name,
             )
         )

@@ -15,6 +15,7 @@ from bot.core.context import Context, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
+from bot.core.text import clean_line
 from handlers.common import place, quote, require_consultation, stale_button
 from storage import collectivites, contributions, memberships
 from storage.consultations import Consultation
@@ -214,7 +215,7 @@ async def title(ctx: Context, text: str) -> None:
     await _answer(
         ctx,
         "title",
-        text,
+        clean_line(text),  # a title is one line; a description keeps its lines
         ctx.config.limits.title_chars,
         MIN_TITLE,
         ctx._("A few words at least, please: what is the need?"),

@@ -12,6 +12,7 @@ from bot.core.context import Context
 from bot.core.i18n import LOCALES, N_
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
+from bot.core.text import chosen
 from bot.delivery import staff_notices
 from handlers.common import ROLE_LABELS, STATUS_LABELS, place, stale_button
 from handlers.language import language_choices, set_language
@@ -283,9 +284,9 @@ async def confirm(ctx: Context, args: list[str]) -> None:
         ctx,
         lambda r: Reply(
             r._(
-                "New request: {person} asks to represent {place} as {role}. "
-                "Type {command} to review it.",
-                person=ctx.person.display_name or r._("someone"),
+                "New request: {person} (name chosen by the person) asks to represent "
+                "{place} as {role}. Type {command} to review it.",
+                person=chosen(ctx.person.display_name),
                 place=place(r.t, found),
                 role=r._(ROLE_LABELS[membership.role]),
                 command=r.cmd("moderation"),

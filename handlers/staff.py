@@ -11,6 +11,7 @@ from bot.core.i18n import N_
 from bot.core.identities import valid_identity
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
+from bot.core.text import chosen
 from handlers.common import stale_button
 from storage import persons
 
@@ -27,7 +28,7 @@ async def _list(ctx: Context) -> None:
     for member in team:
         ids = ", ".join(await persons.identities(ctx.db, member.id))
         title = ctx._("administrator") if member.is_admin else ctx._("staff")
-        lines.append(f"• {member.display_name or '—'} ({ids}) — {title}")
+        lines.append(f"• {ids} — {title} — {chosen(member.display_name)}")
         if not member.is_admin:
             choices.append(
                 Choice(

@@ -96,7 +96,10 @@ async def test_staff_mode_queue_approve_and_notify(db_path: Path, clock: FrozenC
     [pending] = await _membership(chat, "maire")
     assert pending.status == "pending"
     notice = text(chat.inbox("staff"))
-    assert "Nouvelle demande : maire demande à représenter Saint-Julien-de-Lampon" in notice
+    assert (
+        "Nouvelle demande : “maire” (nom choisi par la personne) demande à représenter "
+        "Saint-Julien-de-Lampon" in notice
+    )
     assert "/moderation" in notice
 
     # someone who is not staff can neither open the queue nor press its buttons
@@ -108,7 +111,7 @@ async def test_staff_mode_queue_approve_and_notify(db_path: Path, clock: FrozenC
     assert "Demande de rattachement 1 sur 1" in text(queue)
     assert "memory:maire" in text(queue)
     replies = await chat.say("staff", "1")
-    assert "Approuvé : maire pour Saint-Julien-de-Lampon" in text(replies)
+    assert "Approuvé : “maire” pour Saint-Julien-de-Lampon" in text(replies)
     assert "Aucune demande de rattachement en attente" in text(replies)
     assert (await _membership(chat, "maire"))[0].status == "approved"
     assert "Bonne nouvelle" in text(chat.inbox("maire"))
@@ -127,7 +130,7 @@ async def test_staff_mode_reject_tells_the_person_in_english(
     await chat.say("boss", "/aide")
     await db.execute("UPDATE persons SET role = 'staff' WHERE display_name = 'boss'")
     await chat.say("boss", "/moderation")
-    assert "Refusé : jane" in text(await chat.say("boss", "2"))
+    assert "Refusé : “jane”" in text(await chat.say("boss", "2"))
     assert "was not approved" in text(chat.inbox("jane"))
     assert (await _membership(chat, "jane"))[0].status == "rejected"
     await app.close()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.core.text import DISPLAY_NAME_CHARS, clean_line, clean_text
+
 
 class Kind(StrEnum):
     """What the person did: typed a command, typed free text, or picked a choice."""
@@ -25,6 +27,8 @@ class Incoming:
     ``identity`` is ``backend:id`` (``telegram:123``, ``matrix:@a:b``,
     ``console:alice``); ``event_id`` is the backend's own id, used to refuse
     processing the same event twice after a restart or a redelivery.
+    Whatever the person chose (text, arguments, button data, display name) is
+    cleaned as the event is built (``bot.core.text``), whichever backend builds it.
     """
 
     identity: str
@@ -37,6 +41,19 @@ class Incoming:
     display_name: str = ""
     language_hint: str = ""
     address: str = ""
+
+    def __post_init__(self) -> None:
+        cleaned = {
+            "text": clean_text(self.text),
+            "command": clean_line(self.command),
+            "args": tuple(a for a in (clean_line(arg) for arg in self.args) if a),
+            "data": clean_line(self.data),
+            "display_name": clean_line(self.display_name, DISPLAY_NAME_CHARS),
+            "language_hint": clean_line(self.language_hint),
+        }
+        for name, value in cleaned.items():
+            if value != getattr(self, name):
+                object.__setattr__(self, name, value)
 
     @property
     def backend(self) -> str:
@@ -125,6 +142,7 @@ def from_text(
     address: str = "",
 ) -> Incoming:
     """A typed line as an event: a command when it starts with a prefix, else text."""
+    text = clean_text(text)
     parsed = parse_command(text, prefixes)
     kind, name, args = (Kind.TEXT, "", ()) if parsed is None else (Kind.COMMAND, *parsed)
     return Incoming(
