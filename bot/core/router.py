@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, overload
 
+from bot.core.callbacks import ButtonData
 from bot.core.context import Context
 from bot.core.rules import Audience, Reveals, Rules
 
 CommandFn = Callable[[Context], Awaitable[None]]
 StepFn = Callable[[Context, str], Awaitable[None]]
-ActionFn = Callable[[Context, list[str]], Awaitable[None]]
+ActionFn = Callable[[Context, Any], Awaitable[None]]
+D = TypeVar("D", bound=ButtonData)
 
 
 @dataclass(frozen=True)
@@ -59,12 +62,17 @@ class Command:
 
 @dataclass(frozen=True)
 class Action:
-    """A button's handler and its rules. Its data is ``name:arg:arg``; it proves
-    nothing, so the handler re-checks everything else as if the person had typed it."""
+    """A button's handler, the typed data it reads and its rules.
+
+    The data is parsed before the handler runs (``bot.core.callbacks``); it
+    proves nothing, so the handler re-checks everything else (does the row
+    exist, is the person in the step) as if the person had typed it.
+    """
 
     name: str
     fn: ActionFn
     rules: Rules
+    data: type[ButtonData] | None = None
 
 
 @dataclass(frozen=True)
@@ -175,18 +183,44 @@ class Router:
             raise ValueError(f"step {step.name!r} registered twice")
         self._steps[step.name] = step
 
+    @overload
     def action(
         self,
-        name: str,
+        data: type[D],
         *,
         audience: Audience | None = None,
         phases: Sequence[str] | None = None,
         reveals: Reveals | None = None,
-    ) -> Callable[[ActionFn], ActionFn]:
+    ) -> Callable[
+        [Callable[[Context, D], Awaitable[None]]], Callable[[Context, D], Awaitable[None]]
+    ]: ...
+
+    @overload
+    def action(
+        self,
+        data: str,
+        *,
+        audience: Audience | None = None,
+        phases: Sequence[str] | None = None,
+        reveals: Reveals | None = None,
+    ) -> Callable[[ActionFn], ActionFn]: ...
+
+    def action(
+        self,
+        data: type[ButtonData] | str,
+        *,
+        audience: Audience | None = None,
+        phases: Sequence[str] | None = None,
+        reveals: Reveals | None = None,
+    ) -> Callable[[Any], Any]:
+        """A button's handler, declared with the typed data it reads (``str``: a
+        bare name, whose handler gets the raw arguments; for tests' buttons)."""
         rules = self._rules(audience, phases, False, reveals)
+        name = data if isinstance(data, str) else data.prefix
+        declared = None if isinstance(data, str) else data
 
         def decorator(fn: ActionFn) -> ActionFn:
-            self._add_action(Action(name, fn, rules))
+            self._add_action(Action(name, fn, rules, declared))
             return fn
 
         return decorator
