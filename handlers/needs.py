@@ -8,9 +8,10 @@ they left it. Whatever is refused is shown back, so nothing typed is lost.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from bot.core import themes
+from bot.core.callbacks import ButtonData, Id, Token
 from bot.core.context import Context, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice
@@ -27,6 +28,45 @@ CONFIRM_STEP = "need.confirm"
 THEME_STEP = "need.theme"
 TITLE_STEP = "need.title"
 WITHDRAW_STEP = "need.wd"
+
+
+class PickTheme(ButtonData, prefix="need.th"):
+    theme: Token
+
+
+class PickCollectivite(ButtonData, prefix="need.co"):
+    code: Token
+
+
+class ChangeField(ButtonData, prefix="need.ed"):
+    field: Literal["title", "body", "theme", "code"]
+
+
+class CancelNeed(ButtonData, prefix="need.no"):
+    pass
+
+
+class SendNeed(ButtonData, prefix="need.ok"):
+    pass
+
+
+class EditNeed(ButtonData, prefix="need.edit"):
+    need: Id
+
+
+class WithdrawNeed(ButtonData, prefix="need.wd"):
+    need: Id
+
+
+class ConfirmWithdrawal(ButtonData, prefix="need.wdok"):
+    need: Id
+
+
+class KeepNeed(ButtonData, prefix="need.keep"):
+    pass
+
+
+ASKED_BY_FIELD = {"title": TITLE_STEP, "body": BODY_STEP}
 
 MIN_TITLE = 3
 MIN_BODY = 10
@@ -106,7 +146,7 @@ def _ask_body(ctx: Context) -> None:
 async def _ask_theme(ctx: Context) -> None:
     consultation = await ctx.consultation()
     choices = [
-        Choice(themes.label(ctx.t, key, consultation), f"need.th:{key}")
+        Choice(themes.label(ctx.t, key, consultation), PickTheme(theme=key).pack())
         for key in themes.keys(consultation)
     ]
     ctx.ask(THEME_STEP, ctx._("Which theme fits it best?"), choices)
@@ -117,7 +157,7 @@ async def _ask_collectivite(ctx: Context, codes: list[str]) -> None:
     for code in codes:
         found = await collectivites.get(ctx.db, code)
         if found is not None:
-            choices.append(Choice(place(ctx.t, found), f"need.co:{code}"))
+            choices.append(Choice(place(ctx.t, found), PickCollectivite(code=code).pack()))
     ctx.ask(COLLECTIVITE_STEP, ctx._("On behalf of which collectivité?"), choices)
 
 
@@ -158,14 +198,17 @@ async def _summary(ctx: Context) -> None:
         ]
     )
     choices = [
-        Choice(ctx._("Save the changes") if data.get("edit_id") else ctx._("Send"), "need.ok"),
-        Choice(ctx._("Change the title"), "need.ed:title"),
-        Choice(ctx._("Change the description"), "need.ed:body"),
-        Choice(ctx._("Change the theme"), "need.ed:theme"),
+        Choice(
+            ctx._("Save the changes") if data.get("edit_id") else ctx._("Send"),
+            SendNeed().pack(),
+        ),
+        Choice(ctx._("Change the title"), ChangeField(field="title").pack()),
+        Choice(ctx._("Change the description"), ChangeField(field="body").pack()),
+        Choice(ctx._("Change the theme"), ChangeField(field="theme").pack()),
     ]
     if not data.get("edit_id") and len(await _member_codes(ctx)) > 1:
-        choices.append(Choice(ctx._("Change the collectivité"), "need.ed:code"))
-    choices.append(Choice(ctx._("Cancel"), "need.no"))
+        choices.append(Choice(ctx._("Change the collectivité"), ChangeField(field="code").pack()))
+    choices.append(Choice(ctx._("Cancel"), CancelNeed().pack()))
     ctx.ask(CONFIRM_STEP, text, choices)
 
 
@@ -200,7 +243,7 @@ async def _answer(
     ctx: Context, field: str, text: str, limit: int, shortest: int, too_short: str
 ) -> None:
     """Keep a title or a description within bounds; a refused one is shown back."""
-    step = f"need.{field}"
+    step = ASKED_BY_FIELD[field]
     if len(text) > limit:
         ctx.ask(step, _too_long(ctx, field, text, limit))
     elif len(text) < shortest:
@@ -234,21 +277,21 @@ async def body(ctx: Context, text: str) -> None:
     )
 
 
-@router.action("need.th")
-async def theme(ctx: Context, args: list[str]) -> None:
+@router.action(PickTheme)
+async def theme(ctx: Context, pressed: PickTheme) -> None:
     data = _require_step(ctx, THEME_STEP)
-    if len(args) != 1 or args[0] not in themes.keys(await ctx.consultation()):
+    if pressed.theme not in themes.keys(await ctx.consultation()):
         raise stale_button(ctx)
-    data["theme"] = args[0]
+    data["theme"] = pressed.theme
     await _next(ctx)
 
 
-@router.action("need.co")
-async def collectivite(ctx: Context, args: list[str]) -> None:
+@router.action(PickCollectivite)
+async def collectivite(ctx: Context, pressed: PickCollectivite) -> None:
     data = _require_step(ctx, COLLECTIVITE_STEP)
-    if len(args) != 1 or args[0] not in await _member_codes(ctx):
+    if pressed.code not in await _member_codes(ctx):
         raise stale_button(ctx)
-    data["code"] = args[0]
+    data["code"] = pressed.code
     await _next(ctx)
 
 
@@ -270,26 +313,24 @@ async def typed_confirm(ctx: Context, text: str) -> None:
     await _summary(ctx)
 
 
-@router.action("need.ed")
-async def edit_field(ctx: Context, args: list[str]) -> None:
+@router.action(ChangeField)
+async def edit_field(ctx: Context, pressed: ChangeField) -> None:
     data = _require_step(ctx, CONFIRM_STEP)
-    if len(args) != 1 or args[0] not in ("title", "body", "theme", "code"):
-        raise stale_button(ctx)
-    previous = data.pop(args[0], None)
-    if previous and args[0] in ("title", "body"):
+    previous = data.pop(pressed.field, None)
+    if previous and pressed.field in ASKED_BY_FIELD:
         ctx.reply(ctx._("Currently:") + f"\n{previous}")
     await _next(ctx)
 
 
-@router.action("need.no")
-async def cancel(ctx: Context, args: list[str]) -> None:
+@router.action(CancelNeed)
+async def cancel(ctx: Context, pressed: CancelNeed) -> None:
     _require_step(ctx, CONFIRM_STEP)
     ctx.end()
     ctx.reply(ctx._("Cancelled. Nothing was saved."))
 
 
-@router.action("need.ok", phases=["needs"])
-async def send(ctx: Context, args: list[str]) -> None:
+@router.action(SendNeed, phases=["needs"])
+async def send(ctx: Context, pressed: SendNeed) -> None:
     data = _require_step(ctx, CONFIRM_STEP)
     consultation = await require_consultation(ctx)
     code = str(data.get("code", ""))
@@ -339,9 +380,9 @@ async def my_needs(ctx: Context) -> None:
     await show_mine(ctx)
 
 
-@router.action("need.edit", phases=["needs"])
-async def edit_existing(ctx: Context, args: list[str]) -> None:
-    item = await _own_submitted(ctx, args)
+@router.action(EditNeed, phases=["needs"])
+async def edit_existing(ctx: Context, pressed: EditNeed) -> None:
+    item = await _own_submitted(ctx, pressed.need)
     ctx.conversation.data = {
         "edit_id": item.id,
         "title": item.title,
@@ -352,9 +393,9 @@ async def edit_existing(ctx: Context, args: list[str]) -> None:
     await _summary(ctx)
 
 
-@router.action("need.wd", phases=["needs"])
-async def withdraw(ctx: Context, args: list[str]) -> None:
-    item = await _own_submitted(ctx, args)
+@router.action(WithdrawNeed, phases=["needs"])
+async def withdraw(ctx: Context, pressed: WithdrawNeed) -> None:
+    item = await _own_submitted(ctx, pressed.need)
     ctx.ask(
         WITHDRAW_STEP,
         ctx._(
@@ -362,17 +403,17 @@ async def withdraw(ctx: Context, args: list[str]) -> None:
             title=quote(item.title),
         ),
         [
-            Choice(ctx._("Yes, withdraw it"), f"need.wdok:{item.id}"),
-            Choice(ctx._("No, keep it"), "need.keep"),
+            Choice(ctx._("Yes, withdraw it"), ConfirmWithdrawal(need=item.id).pack()),
+            Choice(ctx._("No, keep it"), KeepNeed().pack()),
         ],
         withdraw_id=item.id,
     )
 
 
-@router.action("need.wdok", phases=["needs"])
-async def withdraw_ok(ctx: Context, args: list[str]) -> None:
+@router.action(ConfirmWithdrawal, phases=["needs"])
+async def withdraw_ok(ctx: Context, pressed: ConfirmWithdrawal) -> None:
     data = _require_step(ctx, WITHDRAW_STEP)
-    item = await _own_submitted(ctx, args)
+    item = await _own_submitted(ctx, pressed.need)
     if data.get("withdraw_id") != item.id:
         raise stale_button(ctx)
     await contributions.withdraw(ctx.db, item.id, ctx.person.id, ctx.now)
@@ -380,8 +421,8 @@ async def withdraw_ok(ctx: Context, args: list[str]) -> None:
     ctx.reply(ctx._("Your need “{title}” is withdrawn.", title=quote(item.title)))
 
 
-@router.action("need.keep")
-async def keep(ctx: Context, args: list[str]) -> None:
+@router.action(KeepNeed)
+async def keep(ctx: Context, pressed: KeepNeed) -> None:
     ctx.end()
     ctx.reply(ctx._("Nothing was changed."))
 
@@ -392,10 +433,8 @@ async def typed_withdraw(ctx: Context, text: str) -> None:
     ctx.reply(ctx._("Nothing was changed."))
 
 
-async def _own_submitted(ctx: Context, args: list[str]) -> contributions.Contribution:
-    if len(args) != 1 or not args[0].isdigit():
-        raise stale_button(ctx)
-    item = await contributions.get(ctx.db, int(args[0]))
+async def _own_submitted(ctx: Context, need_id: int) -> contributions.Contribution:
+    item = await contributions.get(ctx.db, need_id)
     if item is None or item.author_id != ctx.person.id:
         raise stale_button(ctx)
     if item.status != "submitted":
@@ -440,12 +479,14 @@ async def show_mine(ctx: Context) -> None:
         if editable and item.status == "submitted":
             choices.append(
                 Choice(
-                    ctx._("Change “{title}”", title=quote(item.title, 30)), f"need.edit:{item.id}"
+                    ctx._("Change “{title}”", title=quote(item.title, 30)),
+                    EditNeed(need=item.id).pack(),
                 )
             )
             choices.append(
                 Choice(
-                    ctx._("Withdraw “{title}”", title=quote(item.title, 30)), f"need.wd:{item.id}"
+                    ctx._("Withdraw “{title}”", title=quote(item.title, 30)),
+                    WithdrawNeed(need=item.id).pack(),
                 )
             )
     lines = [ctx._("Your needs:")] + ["• " + describe(ctx, item) for item in mine]
