@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
+from bot.core.callbacks import ButtonData
 from bot.core.context import Context
-from bot.core.i18n import LOCALES, N_
+from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
 from storage import persons
@@ -13,9 +16,17 @@ router = Router("language")
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 
-def language_choices(action: str) -> list[Choice]:
+Language = Literal["fr", "en"]
+"""The catalogs shipped (``bot.core.i18n.LOCALES``), as a type button data can check."""
+
+
+class PickLanguage(ButtonData, prefix="lang"):
+    locale: Language
+
+
+def language_choices(kind: type[PickLanguage] = PickLanguage) -> list[Choice]:
     """Each language is named in itself, so anyone can find their own."""
-    return [Choice(LANGUAGE_NAMES[code], f"{action}:{code}") for code in LOCALES]
+    return [Choice(LANGUAGE_NAMES[code], kind(locale=code).pack()) for code in get_args(Language)]
 
 
 async def set_language(ctx: Context, code: str) -> None:
@@ -41,18 +52,10 @@ async def language(ctx: Context) -> None:
         return
     if wanted:
         ctx.reply(ctx._("I don't know the language “{wanted}”.", wanted=wanted))
-    ctx.reply(ctx._("Choose your language:"), language_choices("lang"))
+    ctx.reply(ctx._("Choose your language:"), language_choices())
 
 
-@router.action("lang")
-async def pick(ctx: Context, args: list[str]) -> None:
-    if len(args) != 1 or args[0] not in LOCALES:
-        ctx.reply(
-            ctx._(
-                "This button is no longer valid. Type {help} to see what you can do.",
-                help=ctx.cmd("help"),
-            )
-        )
-        return
-    await set_language(ctx, args[0])
+@router.action(PickLanguage)
+async def pick(ctx: Context, pressed: PickLanguage) -> None:
+    await set_language(ctx, pressed.locale)
     ctx.reply(ctx._("From now on I will write to you in English."))

@@ -7,15 +7,18 @@ interrupted on the phone finds the flow where they left it.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from bot.core import evidence
+from bot.core.callbacks import ButtonData, Token
 from bot.core.context import Context
-from bot.core.i18n import LOCALES, N_
+from bot.core.i18n import N_
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
 from bot.core.text import chosen
 from bot.delivery import staff_notices
 from handlers.common import ROLE_LABELS, STATUS_LABELS, place, stale_button
-from handlers.language import language_choices, set_language
+from handlers.language import PickLanguage, language_choices, set_language
 from storage import collectivites, memberships, persons
 
 router = Router("onboarding")
@@ -24,14 +27,40 @@ LANGUAGE_STEP = "onb.lang"
 ROLE_STEP = "onb.role"
 SEARCH_STEP = "onb.search"
 
+
+class OnboardingLanguage(PickLanguage, prefix="onb.lang"):
+    pass
+
+
+class PickCollectivite(ButtonData, prefix="onb.pick"):
+    code: Token
+
+
+class SearchAgain(ButtonData, prefix="onb.again"):
+    pass
+
+
+class PickRole(ButtonData, prefix="onb.role"):
+    role: Literal["elu", "agent"]
+
+
+class ConfirmMembership(ButtonData, prefix="onb.ok"):
+    pass
+
+
+CONFIRM_CHOICES = (
+    (N_("Confirm"), ConfirmMembership().pack()),
+    (N_("Start again"), SearchAgain().pack()),
+)
+
 MAX_QUERY = 100
 
 
 def _role_choices(ctx: Context) -> list[Choice]:
     return [
-        Choice(ctx._("Elected official (may commit the support)"), "onb.role:elu"),
-        Choice(ctx._("Agent"), "onb.role:agent"),
-        Choice(ctx._("Not this collectivité: search again"), "onb.again"),
+        Choice(ctx._("Elected official (may commit the support)"), PickRole(role="elu").pack()),
+        Choice(ctx._("Agent"), PickRole(role="agent").pack()),
+        Choice(ctx._("Not this collectivité: search again"), SearchAgain().pack()),
     ]
 
 
@@ -79,7 +108,7 @@ async def start(ctx: Context) -> None:
             LANGUAGE_STEP,
             "Bienvenue sur Guichet ! Choisissez votre langue.\n"
             "Welcome to Guichet! Choose your language.",
-            language_choices("onb.lang"),
+            language_choices(OnboardingLanguage),
             code=code,
         )
         return
@@ -93,12 +122,10 @@ async def start(ctx: Context) -> None:
     await _after_language(ctx, code)
 
 
-@router.action("onb.lang")
-async def pick_language(ctx: Context, args: list[str]) -> None:
+@router.action(OnboardingLanguage)
+async def pick_language(ctx: Context, pressed: OnboardingLanguage) -> None:
     _require_step(ctx, LANGUAGE_STEP)
-    if len(args) != 1 or args[0] not in LOCALES:
-        raise stale_button(ctx)
-    await set_language(ctx, args[0])
+    await set_language(ctx, pressed.locale)
     await _after_language(ctx, ctx.conversation.data.get("code"))
 
 
@@ -107,7 +134,7 @@ async def typed_language(ctx: Context, text: str) -> None:
     ctx.ask(
         LANGUAGE_STEP,
         "Tapez 1 pour le français. / Type 2 for English.",
-        language_choices("onb.lang"),
+        language_choices(OnboardingLanguage),
     )
 
 
@@ -152,7 +179,7 @@ async def search(ctx: Context, text: str) -> None:
             and match.via_name != match.collectivite.name
         ):
             label = f"{match.via_name} → {label}"
-        choices.append(Choice(label, f"onb.pick:{match.collectivite.code}"))
+        choices.append(Choice(label, PickCollectivite(code=match.collectivite.code).pack()))
     ctx.ask(
         SEARCH_STEP,
         ctx._(
@@ -164,16 +191,14 @@ async def search(ctx: Context, text: str) -> None:
     )
 
 
-@router.action("onb.pick")
-async def pick(ctx: Context, args: list[str]) -> None:
+@router.action(PickCollectivite)
+async def pick(ctx: Context, pressed: PickCollectivite) -> None:
     _require_step(ctx, SEARCH_STEP)
-    if len(args) != 1:
-        raise stale_button(ctx)
-    await _ask_role(ctx, args[0])
+    await _ask_role(ctx, pressed.code)
 
 
-@router.action("onb.again")
-async def again(ctx: Context, args: list[str]) -> None:
+@router.action(SearchAgain)
+async def again(ctx: Context, pressed: SearchAgain) -> None:
     _require_step(ctx, ROLE_STEP, CONFIRM_STEP)
     await ask_search(ctx)
 
@@ -185,11 +210,9 @@ async def typed_role(ctx: Context, text: str) -> None:
     await _ask_role(ctx, code)
 
 
-@router.action("onb.role")
-async def role(ctx: Context, args: list[str]) -> None:
+@router.action(PickRole)
+async def role(ctx: Context, pressed: PickRole) -> None:
     _require_step(ctx, ROLE_STEP)
-    if len(args) != 1 or args[0] not in ROLE_LABELS:
-        raise stale_button(ctx)
     code = str(ctx.conversation.data.get("code", ""))
     found = await collectivites.get(ctx.db, code)
     if found is None:
@@ -199,10 +222,10 @@ async def role(ctx: Context, args: list[str]) -> None:
         ctx._(
             "Please confirm: you represent {place} as {role}.",
             place=place(ctx.t, found),
-            role=ctx._(ROLE_LABELS[args[0]]),
+            role=ctx._(ROLE_LABELS[pressed.role]),
         ),
-        [Choice(ctx._("Confirm"), "onb.ok"), Choice(ctx._("Start again"), "onb.again")],
-        role=args[0],
+        [Choice(ctx._(label), data) for label, data in CONFIRM_CHOICES],
+        role=pressed.role,
     )
 
 
@@ -211,12 +234,12 @@ async def typed_confirm(ctx: Context, text: str) -> None:
     ctx.ask(
         CONFIRM_STEP,
         ctx._("Please choose one of the answers by typing its number."),
-        [Choice(ctx._("Confirm"), "onb.ok"), Choice(ctx._("Start again"), "onb.again")],
+        [Choice(ctx._(label), data) for label, data in CONFIRM_CHOICES],
     )
 
 
-@router.action("onb.ok")
-async def confirm(ctx: Context, args: list[str]) -> None:
+@router.action(ConfirmMembership)
+async def confirm(ctx: Context, pressed: ConfirmMembership) -> None:
     _require_step(ctx, CONFIRM_STEP)
     code = str(ctx.conversation.data.get("code", ""))
     role = ctx.conversation.data.get("role")

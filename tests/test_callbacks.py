@@ -1,0 +1,98 @@
+"""Typed button data: packed and parsed in one place, ASCII digits only, bounded,
+naming things by ids staff cannot change; anything else is the one stale answer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.backends.memory import MemoryBackend
+from bot.core.clock import FrozenClock
+from storage import persons
+from tests.conftest import make_app, onboard, text
+
+STALE = "n'est plus valable"
+INTERNAL_ERROR = "un problème est survenu de notre côté"
+
+
+def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def _role(chat: MemoryBackend, user: str, role: str) -> None:
+    await chat.say(user, "/langue fr")
+    person = await persons.by_identity(chat.app.services.db, chat.identity(user))
+    assert person is not None
+    await persons.set_role(chat.app.services.db, person.id, role)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def supporting(db_path: Path, clock: FrozenClock) -> AsyncIterator[MemoryBackend]:
+    app: App = await make_app(db_path, clock, phase="support")
+    yield MemoryBackend(app)
+    await app.close()
+
+
+async def _renumber(chat: MemoryBackend, old: int, new: int) -> None:
+    await chat.say("equipe", f"/modifier_proposition {old}")
+    await chat.say("equipe", "1")  # the number
+    assert "modifiée" in text(await chat.say("equipe", str(new)))
+
+
+async def test_an_old_support_button_commits_to_the_proposal_the_member_read(
+    supporting: MemoryBackend,
+) -> None:
+    db = supporting.app.services.db
+    await onboard(supporting, "maire")
+    await _role(supporting, "equipe", "staff")
+    detail = await supporting.say("maire", "/proposition 2")
+    read = await db.fetchval("SELECT id FROM proposals WHERE number = 2")
+    support_button = detail[-1].choices[0]
+    assert support_button.label.startswith("La soutenir")
+
+    # The staff renumber: no. 2 becomes no. 99, and no. 3 takes number 2.
+    await _renumber(supporting, 2, 99)
+    await _renumber(supporting, 3, 2)
+
+    said = text(await supporting.press("maire", support_button.data))
+    assert "n° 99" in said and "soutient désormais" in said
+    supported = await db.fetchall("SELECT proposal_id FROM supports WHERE collectivite = '24432'")
+    assert [row["proposal_id"] for row in supported] == [read]
+
+
+@pytest.mark.parametrize("bad", ["²", "9" * 20, "-1", "1" * 19 + "0", "٣"])
+async def test_unusual_digits_and_huge_ids_get_the_stale_answer(
+    chat: MemoryBackend, caplog: pytest.LogCaptureFixture, bad: str
+) -> None:
+    """``str.isdigit`` accepted ``²`` and any length: need.edit, need.wd, review,
+    phases, staff.rm and mod.ok raised ValueError or OverflowError (SQLite INTEGER)."""
+    chat.app.router.flood.per_minute = 10**9  # far more presses than a person makes
+    await onboard(chat, "maire")
+    await _role(chat, "admin", "admin")
+    await chat.say("maire", "/besoin")  # a need of their own, so its buttons exist
+    actions = sorted(a.name for a in chat.app.router.actions)
+    assert {"need.edit", "need.wd", "staff.rm", "mod.ok", "ph.show", "rev.rr"} <= set(actions)
+    for name in actions:
+        for persona in ("maire", "admin"):
+            replies = await chat.press(persona, f"{name}:{bad}")
+            said = text(replies)
+            where = f"{name}:{bad} by {persona}"
+            assert replies and INTERNAL_ERROR not in said, where
+            await chat.say(persona, "/annuler")
+    for name in ("need.edit", "need.wd", "staff.rm", "mod.ok", "ph.show", "rev.rr", "rev.q"):
+        assert STALE in text(await chat.press("admin", f"{name}:{bad}")), name
+    assert _errors(caplog) == []
+    assert chat.app.services.metrics.errors.labels("memory")._value.get() == 0
+
+
+def test_the_language_buttons_offer_every_catalog() -> None:
+    from typing import get_args
+
+    from bot.core.i18n import LOCALES
+    from handlers.language import Language
+
+    assert get_args(Language) == LOCALES
