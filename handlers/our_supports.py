@@ -12,8 +12,8 @@ from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
 from handlers.common import require_consultation
-from handlers.proposal_common import LEVEL_LABELS, button, cap, heading
-from handlers.support import SETTING, may_commit
+from handlers.proposal_common import LEVEL_LABELS, ShowProposal, button, cap, heading
+from handlers.support import SETTING, OurSupports, may_commit
 from storage import memberships, supports
 
 router = Router("our_supports")
@@ -43,10 +43,9 @@ async def show_mine(ctx: Context) -> None:
                     date=ctx.t.date(item.updated_at),
                 )
             )
-            if len(choices) < 10 and all(
-                c.data != f"prop.d:{item.proposal_number}" for c in choices
-            ):
-                choices.append(Choice(button(ctx.t, item), f"prop.d:{item.proposal_number}"))
+            shown = ShowProposal(proposal=item.proposal_id).pack()
+            if len(choices) < 10 and all(c.data != shown for c in choices):
+                choices.append(Choice(button(ctx.t, item), shown))
         if limit is not None:
             lines.append(
                 ctx._(
@@ -72,6 +71,6 @@ async def my_supports(ctx: Context) -> None:
     await show_mine(ctx)
 
 
-@router.action("sup.mine", audience="member")
-async def mine(ctx: Context, args: list[str]) -> None:
+@router.action(OurSupports, audience="member")
+async def mine(ctx: Context, pressed: OurSupports) -> None:
     await show_mine(ctx)

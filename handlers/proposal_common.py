@@ -1,14 +1,16 @@
 """What browsing, voting, supporting and selecting share about proposals.
 
-Button data carries a proposal's *number*, the one people read and type
-(``/proposition 12``); it is always resolved again in the current
-consultation, so an old or forged button can only name a proposal that exists.
+Button data names a proposal by its id, never by the number people read and
+type (``/proposition 12``): staff may renumber proposals, and an old button
+must act on the proposal the person read. The id is resolved again in the
+current consultation, so a forged button can only name a proposal that exists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Literal
 
+from bot.core.callbacks import ButtonData, Id, Token
 from bot.core.context import Context, Recipient, Refused
 from bot.core.i18n import N_, Translator
 from handlers.common import quote, stale_button
@@ -23,8 +25,9 @@ LEVEL_LABELS: dict[str, str] = {
     "co_construction": N_("ready to co-build"),
 }
 # Short forms of the levels in button data, which Telegram caps at 64 bytes.
-LEVEL_CODES: dict[str, Level] = {"so": "soutien", "co": "co_construction"}
-CODE_OF_LEVEL = {level: code for code, level in LEVEL_CODES.items()}
+LevelCode = Literal["so", "co"]
+LEVEL_CODES: dict[LevelCode, Level] = {"so": "soutien", "co": "co_construction"}
+CODE_OF_LEVEL: dict[Level, LevelCode] = {level: code for code, level in LEVEL_CODES.items()}
 RESULT_LABELS = {
     "selected": N_("selected"),
     "not_selected": N_("not selected"),
@@ -43,25 +46,27 @@ def cap(consultation: Consultation, key: str) -> int | None:
     return number if number >= 0 else None
 
 
-def parse_number(raw: str) -> int | None:
-    """``12``, ``#12``, ``n°12``, ``no.12`` → 12; anything else → None."""
-    text = raw.strip().lower()
-    for prefix in ("n°", "no.", "no", "#"):
-        if text.startswith(prefix):
-            text = text[len(prefix) :].strip()
-            break
-    if not text.isdigit() or not text.isascii() or len(text) > 9:
-        return None
-    return int(text)
+class ShowProposal(ButtonData, prefix="prop.d"):
+    """One proposal; ``offset`` and ``theme``: the page of the list to go back to."""
+
+    proposal: Id
+    offset: Id | None = None
+    theme: Token | None = None
 
 
-async def proposal_from(
-    ctx: Context, consultation: Consultation, args: Sequence[str], index: int = 0
-) -> Proposal:
+class ProposalPage(ButtonData, prefix="prop.l"):
+    offset: Id = 0
+    theme: Token | None = None
+
+
+class SearchWords(ButtonData, prefix="prop.s"):
+    pass
+
+
+async def proposal_from(ctx: Context, consultation: Consultation, proposal_id: int) -> Proposal:
     """The proposal a button names, or a stale-button refusal for anything else."""
-    number = parse_number(args[index]) if len(args) > index else None
-    found = await proposals.by_number(ctx.db, consultation.id, number) if number else None
-    if found is None:
+    found = await proposals.get(ctx.db, proposal_id)
+    if found is None or found.consultation_id != consultation.id:
         raise stale_button(ctx)
     return found
 

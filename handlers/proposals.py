@@ -10,6 +10,8 @@ be accepted now; the actions still check everything again when pressed.
 from __future__ import annotations
 
 from bot.core import themes
+from bot.core.arguments import proposal_number
+from bot.core.callbacks import ButtonData, is_token
 from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.messages import Choice
@@ -19,11 +21,13 @@ from handlers.common import require_consultation, stale_button
 from handlers.proposal_common import (
     PAGE,
     RESULT_LABELS,
+    ProposalPage,
+    SearchWords,
+    ShowProposal,
     button,
     counts,
     heading,
     number_label,
-    parse_number,
     proposal_from,
     supports_begun,
 )
@@ -33,22 +37,22 @@ from storage.proposals import Proposal
 
 router = Router("proposals")
 
-MAX_KEY_BYTES = 40
+
+class PickTheme(ButtonData, prefix="prop.th"):
+    pass
 
 
 def _short(key: str) -> bool:
     """Theme keys travel in button data, which Telegram caps at 64 bytes with the
-    rest; a deployment's longer keys can still be typed (``/propositions …``)."""
-    return len(key.encode()) <= MAX_KEY_BYTES
+    rest; a deployment's longer (or unusual) keys can still be typed (``/propositions …``)."""
+    return is_token(key)
 
 
-def _theme_arg(consultation: Consultation, args: list[str], index: int) -> str | None:
+def _known_theme(ctx: Context, consultation: Consultation, theme: str | None) -> str | None:
     """A theme key from button data; anything unknown is a forged or stale button."""
-    if len(args) <= index:
-        return None
-    if args[index] not in themes.keys(consultation):
-        raise ValueError(args[index])
-    return args[index]
+    if theme is not None and theme not in themes.keys(consultation):
+        raise stale_button(ctx)
+    return theme
 
 
 def _typed_theme(ctx: Context, consultation: Consultation, typed: str) -> str | None:
@@ -74,7 +78,7 @@ async def show_page(
         if theme:
             ctx.reply(
                 ctx._("No proposal in the theme “{theme}”.", theme=theme_label),
-                [Choice(ctx._("All themes"), "prop.l:0")],
+                [Choice(ctx._("All themes"), ProposalPage().pack())],
             )
         else:
             ctx.reply(
@@ -100,7 +104,7 @@ async def show_page(
         if theme
         else ctx._("Proposals, page {page} of {pages} ({total} in all):", **where)
     ]
-    suffix = f":{theme}" if theme and _short(theme) else ""
+    kept = theme if theme and _short(theme) else None
     with_supports = supports_begun(ctx, consultation)
     choices = []
     for item in items:
@@ -111,7 +115,12 @@ async def show_page(
         if item.status != "open":
             parts.append(ctx._(RESULT_LABELS[item.status]))
         lines.append("• " + " — ".join(parts))
-        choices.append(Choice(button(ctx.t, item), f"prop.d:{item.number}:{offset}{suffix}"))
+        choices.append(
+            Choice(
+                button(ctx.t, item),
+                ShowProposal(proposal=item.id, offset=offset, theme=kept).pack(),
+            )
+        )
     lines.append("")
     lines.append(
         ctx._(
@@ -120,19 +129,25 @@ async def show_page(
         )
     )
     if offset + PAGE < total:
-        choices.append(Choice(ctx._("Next page"), f"prop.l:{offset + PAGE}{suffix}"))
+        choices.append(
+            Choice(ctx._("Next page"), ProposalPage(offset=offset + PAGE, theme=kept).pack())
+        )
     if offset > 0:
-        choices.append(Choice(ctx._("Previous page"), f"prop.l:{max(offset - PAGE, 0)}{suffix}"))
+        previous = ProposalPage(offset=max(offset - PAGE, 0), theme=kept)
+        choices.append(Choice(ctx._("Previous page"), previous.pack()))
     if theme:
-        choices.append(Choice(ctx._("All themes"), "prop.l:0"))
+        choices.append(Choice(ctx._("All themes"), ProposalPage().pack()))
     else:
-        choices.append(Choice(ctx._("Filter by theme"), "prop.th"))
-    choices.append(Choice(ctx._("Search by words"), "prop.s"))
+        choices.append(Choice(ctx._("Filter by theme"), PickTheme().pack()))
+    choices.append(Choice(ctx._("Search by words"), SearchWords().pack()))
     ctx.reply("\n".join(lines), choices)
 
 
 async def show_detail(
-    ctx: Context, consultation: Consultation, proposal: Proposal, back: str = "prop.l:0"
+    ctx: Context,
+    consultation: Consultation,
+    proposal: Proposal,
+    back: ProposalPage | None = None,
 ) -> None:
     lines = [
         ctx._(
@@ -181,7 +196,7 @@ async def show_detail(
         if more_lines:
             lines += ["", *more_lines]
         choices += more_choices
-    choices.append(Choice(ctx._("Back to the list"), back))
+    choices.append(Choice(ctx._("Back to the list"), (back or ProposalPage()).pack()))
     ctx.reply("\n".join(lines), choices)
 
 
@@ -196,7 +211,7 @@ async def show_detail(
 async def list_command(ctx: Context) -> None:
     consultation = await require_consultation(ctx)
     typed = ctx.incoming.arg_text.strip()
-    number = parse_number(typed) if typed else None
+    number = proposal_number(typed) if typed else None
     found = await proposals.by_number(ctx.db, consultation.id, number) if number else None
     if found is not None:
         await show_detail(ctx, consultation, found)
@@ -222,7 +237,7 @@ async def list_command(ctx: Context) -> None:
 )
 async def detail_command(ctx: Context) -> None:
     consultation = await require_consultation(ctx)
-    number = parse_number(ctx.incoming.arg_text) if ctx.incoming.args else None
+    number = proposal_number(ctx.incoming.arg_text) if ctx.incoming.args else None
     found = await proposals.by_number(ctx.db, consultation.id, number) if number else None
     if found is None:
         example = ctx.cmd("proposal") + " 12"
@@ -235,34 +250,26 @@ async def detail_command(ctx: Context) -> None:
     await show_detail(ctx, consultation, found)
 
 
-@router.action("prop.l")
-async def page(ctx: Context, args: list[str]) -> None:
+@router.action(ProposalPage)
+async def page(ctx: Context, pressed: ProposalPage) -> None:
     consultation = await require_consultation(ctx)
-    if not args or not args[0].isdigit() or not args[0].isascii() or len(args) > 2:
-        raise stale_button(ctx)
-    try:
-        theme = _theme_arg(consultation, args, 1)
-    except ValueError:
-        raise stale_button(ctx) from None
-    await show_page(ctx, consultation, int(args[0][:9]), theme)
+    theme = _known_theme(ctx, consultation, pressed.theme)
+    await show_page(ctx, consultation, pressed.offset, theme)
 
 
-@router.action("prop.th")
-async def pick_theme(ctx: Context, args: list[str]) -> None:
+@router.action(PickTheme)
+async def pick_theme(ctx: Context, pressed: PickTheme) -> None:
     await _themes(ctx, await require_consultation(ctx))
 
 
-@router.action("prop.d")
-async def detail(ctx: Context, args: list[str]) -> None:
+@router.action(ShowProposal)
+async def detail(ctx: Context, pressed: ShowProposal) -> None:
     consultation = await require_consultation(ctx)
-    proposal = await proposal_from(ctx, consultation, args)
-    back = "prop.l:0"
-    if len(args) > 1 and args[1].isdigit() and args[1].isascii() and len(args) <= 3:
-        try:
-            theme = _theme_arg(consultation, args, 2)
-        except ValueError:
-            raise stale_button(ctx) from None
-        back = f"prop.l:{int(args[1][:9])}" + (f":{theme}" if theme else "")
+    proposal = await proposal_from(ctx, consultation, pressed.proposal)
+    back = None
+    if pressed.offset is not None:
+        theme = _known_theme(ctx, consultation, pressed.theme)
+        back = ProposalPage(offset=pressed.offset, theme=theme)
     await show_detail(ctx, consultation, proposal, back)
 
 
@@ -272,10 +279,10 @@ async def _themes(ctx: Context, consultation: Consultation) -> None:
     choices = [
         Choice(
             f"{themes.label(ctx.t, key, consultation)} ({ctx.t.number(counted[key])})",
-            f"prop.l:0:{key}",
+            ProposalPage(theme=key).pack(),
         )
         for key in themes.keys(consultation)
         if counted.get(key) and _short(key)
     ]
-    choices.append(Choice(ctx._("All themes"), "prop.l:0"))
+    choices.append(Choice(ctx._("All themes"), ProposalPage().pack()))
     ctx.reply(ctx._("Which theme?"), choices)

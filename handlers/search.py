@@ -8,12 +8,21 @@ simply typing again, and a typed number still picks from the list shown.
 
 from __future__ import annotations
 
+from bot.core.arguments import proposal_number
 from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
 from handlers.common import require_consultation
-from handlers.proposal_common import PAGE, button, counts, heading, parse_number, supports_begun
+from handlers.proposal_common import (
+    PAGE,
+    SearchWords,
+    ShowProposal,
+    button,
+    counts,
+    heading,
+    supports_begun,
+)
 from handlers.proposals import show_detail
 from storage import proposals
 from storage.consultations import Consultation
@@ -35,7 +44,7 @@ async def run_search(ctx: Context, consultation: Consultation, typed: str) -> No
             ),
         )
         return
-    number = parse_number(query)
+    number = proposal_number(query)
     exact = await proposals.by_number(ctx.db, consultation.id, number) if number else None
     if exact is not None:
         ctx.end()
@@ -64,7 +73,7 @@ async def run_search(ctx: Context, consultation: Consultation, typed: str) -> No
             )
         )
     lines.append(ctx._("Type other words to search again."))
-    choices = [Choice(button(ctx.t, p), f"prop.d:{p.number}") for p in found[:PAGE]]
+    choices = [Choice(button(ctx.t, p), ShowProposal(proposal=p.id).pack()) for p in found[:PAGE]]
     ctx.ask(SEARCH_STEP, "\n".join(lines), choices)
 
 
@@ -99,7 +108,7 @@ async def typed_search(ctx: Context, text: str) -> None:
     await run_search(ctx, await require_consultation(ctx), text)
 
 
-@router.action("prop.s")
-async def ask_words(ctx: Context, args: list[str]) -> None:
+@router.action(SearchWords)
+async def ask_words(ctx: Context, pressed: SearchWords) -> None:
     await require_consultation(ctx)
     _ask_words(ctx)

@@ -10,6 +10,9 @@ unseen.
 
 from __future__ import annotations
 
+from typing import Literal
+
+from bot.core.callbacks import ButtonData, Id
 from bot.core.context import Context, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice
@@ -19,6 +22,7 @@ from handlers.common import require_consultation, stale_button
 from handlers.proposal_common import (
     PAGE,
     RESULT_LABELS,
+    ShowProposal,
     button,
     counts,
     heading,
@@ -32,7 +36,31 @@ from storage.selection import Mark
 router = Router("selection", audience="staff", reveals="staff")
 CONFIRM_STEP = "sel.confirm"
 
-MARK_CODES: dict[str, Mark | None] = {"s": "selected", "n": "not_selected", "u": None}
+MarkCode = Literal["s", "n", "u"]
+MARK_CODES: dict[MarkCode, Mark | None] = {"s": "selected", "n": "not_selected", "u": None}
+
+
+class SelectionPage(ButtonData, prefix="sel.l"):
+    offset: Id = 0
+
+
+class MarkProposal(ButtonData, prefix="sel.m"):
+    proposal: Id
+    mark: MarkCode
+
+
+class Announce(ButtonData, prefix="sel.ann"):
+    pass
+
+
+class NotNow(ButtonData, prefix="sel.no"):
+    pass
+
+
+class Publish(ButtonData, prefix="sel.go"):
+    pass
+
+
 MARK_LABELS = {
     "selected": N_("marked selected"),
     "not_selected": N_("marked not selected"),
@@ -64,14 +92,20 @@ async def panel(
 async def _mark_choices(
     ctx: Context, consultation: Consultation, proposal: Proposal, mark: Mark | None
 ) -> list[Choice]:
-    number = proposal.number
+    number = proposal.id
     choices = []
     if mark != "selected":
-        choices.append(Choice(ctx._("Mark selected"), f"sel.m:{number}:s"))
+        choices.append(
+            Choice(ctx._("Mark selected"), MarkProposal(proposal=number, mark="s").pack())
+        )
     if mark != "not_selected":
-        choices.append(Choice(ctx._("Mark not selected"), f"sel.m:{number}:n"))
+        choices.append(
+            Choice(ctx._("Mark not selected"), MarkProposal(proposal=number, mark="n").pack())
+        )
     if mark is not None:
-        choices.append(Choice(ctx._("Clear the mark"), f"sel.m:{number}:u"))
+        choices.append(
+            Choice(ctx._("Clear the mark"), MarkProposal(proposal=number, mark="u").pack())
+        )
     items = await _all(ctx, consultation)
     index = next((i for i, p in enumerate(items) if p.id == proposal.id), 0)
     if index + 1 < len(items):
@@ -79,10 +113,11 @@ async def _mark_choices(
         choices.append(
             Choice(
                 ctx._("Next: {proposal}", proposal=button(ctx.t, following)),
-                f"prop.d:{following.number}",
+                ShowProposal(proposal=following.id).pack(),
             )
         )
-    choices.append(Choice(ctx._("Back to the selection"), f"sel.l:{index // PAGE * PAGE}"))
+    back = SelectionPage(offset=index // PAGE * PAGE)
+    choices.append(Choice(ctx._("Back to the selection"), back.pack()))
     return choices
 
 
@@ -119,13 +154,13 @@ async def show_selection(ctx: Context, consultation: Consultation, offset: int =
         else:
             state = ctx._("not marked")
         lines.append(f"• {heading(ctx.t, item)} — {counts(ctx.t, item)} — {state}")
-        choices.append(Choice(button(ctx.t, item), f"prop.d:{item.number}"))
+        choices.append(Choice(button(ctx.t, item), ShowProposal(proposal=item.id).pack()))
     if offset + PAGE < len(items):
-        choices.append(Choice(ctx._("Next page"), f"sel.l:{offset + PAGE}"))
+        choices.append(Choice(ctx._("Next page"), SelectionPage(offset=offset + PAGE).pack()))
     if offset > 0:
-        choices.append(Choice(ctx._("Previous page"), f"sel.l:{offset - PAGE}"))
+        choices.append(Choice(ctx._("Previous page"), SelectionPage(offset=offset - PAGE).pack()))
     if any(p.id in marks for p in open_items):
-        choices.append(Choice(ctx._("Announce the results"), "sel.ann"))
+        choices.append(Choice(ctx._("Announce the results"), Announce().pack()))
     ctx.reply("\n".join(lines), choices)
 
 
@@ -143,7 +178,7 @@ async def _confirm(ctx: Context, consultation: Consultation, prefix: str = "") -
         ctx.end()
         ctx.reply(
             ctx._("Nothing is marked: mark proposals as selected or not selected first."),
-            [Choice(ctx._("Back to the selection"), "sel.l:0")],
+            [Choice(ctx._("Back to the selection"), SelectionPage().pack())],
         )
         return
     told = await results.concerns(ctx, [p.id for p in marked])
@@ -167,7 +202,10 @@ async def _confirm(ctx: Context, consultation: Consultation, prefix: str = "") -
     ctx.ask(
         CONFIRM_STEP,
         prefix + text,
-        [Choice(ctx._("Announce the results"), "sel.go"), Choice(ctx._("Not now"), "sel.no")],
+        [
+            Choice(ctx._("Announce the results"), Publish().pack()),
+            Choice(ctx._("Not now"), NotNow().pack()),
+        ],
         marks={str(k): v for k, v in marks.items()},
     )
 
@@ -183,20 +221,15 @@ async def selection_command(ctx: Context) -> None:
     await show_selection(ctx, await require_consultation(ctx))
 
 
-@router.action("sel.l", phases=["selection"])
-async def page(ctx: Context, args: list[str]) -> None:
-    consultation = await require_consultation(ctx)
-    if len(args) != 1 or not args[0].isdigit() or not args[0].isascii():
-        raise stale_button(ctx)
-    await show_selection(ctx, consultation, int(args[0][:9]))
+@router.action(SelectionPage, phases=["selection"])
+async def page(ctx: Context, pressed: SelectionPage) -> None:
+    await show_selection(ctx, await require_consultation(ctx), pressed.offset)
 
 
-@router.action("sel.m", phases=["selection"])
-async def mark(ctx: Context, args: list[str]) -> None:
+@router.action(MarkProposal, phases=["selection"])
+async def mark(ctx: Context, pressed: MarkProposal) -> None:
     consultation = await require_consultation(ctx)
-    proposal = await proposal_from(ctx, consultation, args)
-    if len(args) != 2 or args[1] not in MARK_CODES:
-        raise stale_button(ctx)
+    proposal = await proposal_from(ctx, consultation, pressed.proposal)
     if proposal.status != "open":
         raise Refused(
             ctx._(
@@ -205,7 +238,7 @@ async def mark(ctx: Context, args: list[str]) -> None:
                 result=ctx._(RESULT_LABELS[proposal.status]),
             )
         )
-    value = MARK_CODES[args[1]]
+    value = MARK_CODES[pressed.mark]
     await selection.mark(ctx.db, consultation.id, proposal.id, value)
     if value is None:
         text = ctx._("{proposal} is no longer marked.", proposal=heading(ctx.t, proposal))
@@ -219,13 +252,13 @@ async def mark(ctx: Context, args: list[str]) -> None:
     ctx.reply(text, await _mark_choices(ctx, consultation, proposal, value))
 
 
-@router.action("sel.ann", phases=["selection"])
-async def announce(ctx: Context, args: list[str]) -> None:
+@router.action(Announce, phases=["selection"])
+async def announce(ctx: Context, pressed: Announce) -> None:
     await _confirm(ctx, await require_consultation(ctx))
 
 
-@router.action("sel.no")
-async def not_now(ctx: Context, args: list[str]) -> None:
+@router.action(NotNow)
+async def not_now(ctx: Context, pressed: NotNow) -> None:
     ctx.end()
     ctx.reply(ctx._("Nothing was announced. The marks are kept."))
 
@@ -236,8 +269,8 @@ async def typed_confirm(ctx: Context, text: str) -> None:
     ctx.reply(ctx._("Nothing was announced. The marks are kept."))
 
 
-@router.action("sel.go", phases=["selection"])
-async def publish(ctx: Context, args: list[str]) -> None:
+@router.action(Publish, phases=["selection"])
+async def publish(ctx: Context, pressed: Publish) -> None:
     if ctx.conversation.step != CONFIRM_STEP:
         raise stale_button(ctx)
     consultation = await require_consultation(ctx)
@@ -264,5 +297,5 @@ async def publish(ctx: Context, args: list[str]) -> None:
         )
         + " "
         + ctx.t.ngettext("{n} person is being told.", "{n} people are being told.", told),
-        [Choice(ctx._("Back to the selection"), "sel.l:0")],
+        [Choice(ctx._("Back to the selection"), SelectionPage().pack())],
     )

@@ -10,6 +10,7 @@ support per collectivité and proposal.
 
 from __future__ import annotations
 
+from bot.core.callbacks import ButtonData, Id, Token
 from bot.core.context import Context, Refused
 from bot.core.messages import Choice
 from bot.core.router import Router
@@ -18,6 +19,8 @@ from handlers.proposal_common import (
     CODE_OF_LEVEL,
     LEVEL_CODES,
     LEVEL_LABELS,
+    LevelCode,
+    ShowProposal,
     cap,
     heading,
     proposal_from,
@@ -32,6 +35,32 @@ from storage.supports import Level, Support
 router = Router("support")
 
 SETTING = "supports_per_collectivite"
+
+
+class Commit(ButtonData, prefix="sup.add"):
+    """Commit (or change) the support of ``code``, else of the collectivité acted for."""
+
+    proposal: Id
+    level: LevelCode
+    code: Token | None = None
+
+
+class Withdraw(ButtonData, prefix="sup.rm"):
+    proposal: Id
+    code: Token | None = None
+
+
+class ChooseCollectivite(ButtonData, prefix="sup.who"):
+    proposal: Id
+
+
+class ActFor(ButtonData, prefix="sup.as"):
+    proposal: Id
+    code: Token
+
+
+class OurSupports(ButtonData, prefix="sup.mine"):
+    pass
 
 
 def may_commit(consultation: Consultation, membership: Membership) -> bool:
@@ -74,15 +103,16 @@ async def _committer(ctx: Context, consultation: Consultation, code: str | None)
 def _choices(
     ctx: Context, proposal: Proposal, member: Membership, current: Support | None, several: bool
 ) -> list[Choice]:
-    number, code, name = proposal.number, member.collectivite, member.collectivite_name
+    number, code, name = proposal.id, member.collectivite, member.collectivite_name
     if current is None:
         choices = [
             Choice(
-                ctx._("Support it, on behalf of {name}", name=name), f"sup.add:{number}:so:{code}"
+                ctx._("Support it, on behalf of {name}", name=name),
+                Commit(proposal=number, level="so", code=code).pack(),
             ),
             Choice(
                 ctx._("Ready to co-build it, on behalf of {name}", name=name),
-                f"sup.add:{number}:co:{code}",
+                Commit(proposal=number, level="co", code=code).pack(),
             ),
         ]
     else:
@@ -94,12 +124,20 @@ def _choices(
                     name=name,
                     level=ctx._(LEVEL_LABELS[other]),
                 ),
-                f"sup.add:{number}:{CODE_OF_LEVEL[other]}:{code}",
+                Commit(proposal=number, level=CODE_OF_LEVEL[other], code=code).pack(),
             ),
-            Choice(ctx._("Withdraw the support of {name}", name=name), f"sup.rm:{number}:{code}"),
+            Choice(
+                ctx._("Withdraw the support of {name}", name=name),
+                Withdraw(proposal=number, code=code).pack(),
+            ),
         ]
     if several:
-        choices.append(Choice(ctx._("Act for another collectivité"), f"sup.who:{number}"))
+        choices.append(
+            Choice(
+                ctx._("Act for another collectivité"),
+                ChooseCollectivite(proposal=number).pack(),
+            )
+        )
     return choices
 
 
@@ -165,20 +203,18 @@ async def _after(
     ]
     current = await supports.get(ctx.db, member.collectivite, proposal.id)
     choices = _choices(ctx, proposal, member, current, len(able) > 1)
-    choices.append(Choice(ctx._("Back to the proposal"), f"prop.d:{proposal.number}"))
-    choices.append(Choice(ctx._("Our supports"), "sup.mine"))
+    choices.append(Choice(ctx._("Back to the proposal"), ShowProposal(proposal=proposal.id).pack()))
+    choices.append(Choice(ctx._("Our supports"), OurSupports().pack()))
     ctx.reply(text + await _room_left(ctx, consultation, member), choices)
 
 
-@router.action("sup.add", audience="member", phases=["support"])
-async def commit(ctx: Context, args: list[str]) -> None:
+@router.action(Commit, audience="member", phases=["support"])
+async def commit(ctx: Context, pressed: Commit) -> None:
     consultation = await require_consultation(ctx)
-    proposal = await proposal_from(ctx, consultation, args)
-    if len(args) not in (2, 3) or args[1] not in LEVEL_CODES:
-        raise stale_button(ctx)
-    member = await _committer(ctx, consultation, args[2] if len(args) == 3 else None)
+    proposal = await proposal_from(ctx, consultation, pressed.proposal)
+    member = await _committer(ctx, consultation, pressed.code)
     require_open(ctx, proposal)
-    level = LEVEL_CODES[args[1]]
+    level = LEVEL_CODES[pressed.level]
     outcome = await supports.commit(
         ctx.db,
         member.collectivite,
@@ -223,13 +259,11 @@ async def commit(ctx: Context, args: list[str]) -> None:
     await _after(ctx, consultation, proposal, member, texts[outcome])
 
 
-@router.action("sup.rm", audience="member", phases=["support"])
-async def withdraw(ctx: Context, args: list[str]) -> None:
+@router.action(Withdraw, audience="member", phases=["support"])
+async def withdraw(ctx: Context, pressed: Withdraw) -> None:
     consultation = await require_consultation(ctx)
-    proposal = await proposal_from(ctx, consultation, args)
-    if len(args) not in (1, 2):
-        raise stale_button(ctx)
-    member = await _committer(ctx, consultation, args[1] if len(args) == 2 else None)
+    proposal = await proposal_from(ctx, consultation, pressed.proposal)
+    member = await _committer(ctx, consultation, pressed.code)
     require_open(ctx, proposal)
     name, what = member.collectivite_name, heading(ctx.t, proposal)
     if await supports.withdraw(ctx.db, member.collectivite, proposal.id):
@@ -241,10 +275,10 @@ async def withdraw(ctx: Context, args: list[str]) -> None:
     await _after(ctx, consultation, proposal, member, text)
 
 
-@router.action("sup.who", audience="member", phases=["support"])
-async def choose(ctx: Context, args: list[str]) -> None:
+@router.action(ChooseCollectivite, audience="member", phases=["support"])
+async def choose(ctx: Context, pressed: ChooseCollectivite) -> None:
     consultation = await require_consultation(ctx)
-    proposal = await proposal_from(ctx, consultation, args)
+    proposal = await proposal_from(ctx, consultation, pressed.proposal)
     able = [
         m
         for m in await memberships.approved_of_person(ctx.db, ctx.person.id)
@@ -256,17 +290,15 @@ async def choose(ctx: Context, args: list[str]) -> None:
     for member in sorted(able, key=lambda m: m.collectivite_name):
         found = await collectivites.get(ctx.db, member.collectivite)
         label = place(ctx.t, found) if found else member.collectivite_name
-        choices.append(Choice(label, f"sup.as:{proposal.number}:{member.collectivite}"))
+        choices.append(Choice(label, ActFor(proposal=proposal.id, code=member.collectivite).pack()))
     ctx.reply(ctx._("On behalf of which collectivité?"), choices)
 
 
-@router.action("sup.as", audience="member", phases=["support"])
-async def act_for(ctx: Context, args: list[str]) -> None:
+@router.action(ActFor, audience="member", phases=["support"])
+async def act_for(ctx: Context, pressed: ActFor) -> None:
     consultation = await require_consultation(ctx)
-    proposal = await proposal_from(ctx, consultation, args)
-    if len(args) != 2:
-        raise stale_button(ctx)
-    member = await _committer(ctx, consultation, args[1])
+    proposal = await proposal_from(ctx, consultation, pressed.proposal)
+    member = await _committer(ctx, consultation, pressed.code)
     await persons.set_acting_for(ctx.db, ctx.person.id, member.collectivite)
     text = ctx._("You now act for {name}.", name=member.collectivite_name)
     await _after(ctx, consultation, proposal, member, text)

@@ -8,12 +8,15 @@ nothing; the cap and the vote are written together (``storage.votes.cast``).
 
 from __future__ import annotations
 
+from bot.core.callbacks import ButtonData, Id
 from bot.core.context import Context, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
 from handlers.common import require_consultation
 from handlers.proposal_common import (
+    ProposalPage,
+    ShowProposal,
     button,
     cap,
     counts,
@@ -31,6 +34,18 @@ router = Router("vote")
 SETTING = "votes_per_person"
 
 
+class Vote(ButtonData, prefix="prop.v"):
+    proposal: Id
+
+
+class Unvote(ButtonData, prefix="prop.uv"):
+    proposal: Id
+
+
+class MyVotes(ButtonData, prefix="vote.mine"):
+    pass
+
+
 async def votes_left(ctx: Context, consultation: Consultation) -> str:
     limit = cap(consultation, SETTING)
     if limit is None:
@@ -45,16 +60,15 @@ async def votes_left(ctx: Context, consultation: Consultation) -> str:
 
 
 def _choices(ctx: Context, proposal: Proposal, voted: bool) -> list[Choice]:
-    number = proposal.number
     first = (
-        Choice(ctx._("Withdraw my vote"), f"prop.uv:{number}")
+        Choice(ctx._("Withdraw my vote"), Unvote(proposal=proposal.id).pack())
         if voted
-        else Choice(ctx._("Vote for it"), f"prop.v:{number}")
+        else Choice(ctx._("Vote for it"), Vote(proposal=proposal.id).pack())
     )
     return [
         first,
-        Choice(ctx._("Back to the proposal"), f"prop.d:{number}"),
-        Choice(ctx._("My votes"), "vote.mine"),
+        Choice(ctx._("Back to the proposal"), ShowProposal(proposal=proposal.id).pack()),
+        Choice(ctx._("My votes"), MyVotes().pack()),
     ]
 
 
@@ -79,10 +93,10 @@ async def panel(
     return lines, _choices(ctx, proposal, voted)[:1]
 
 
-async def _checked(ctx: Context, args: list[str]) -> tuple[Consultation, Proposal]:
-    """Everything a vote click must satisfy, in the order a person would fix it."""
+async def _checked(ctx: Context, proposal_id: int) -> tuple[Consultation, Proposal]:
+    """What a vote click must satisfy beyond its rules (member, vote phase)."""
     consultation = await require_consultation(ctx)
-    proposal = await proposal_from(ctx, consultation, args)
+    proposal = await proposal_from(ctx, consultation, proposal_id)
     require_open(ctx, proposal)
     return consultation, proposal
 
@@ -100,15 +114,15 @@ async def show_mine(ctx: Context) -> None:
         lines += [f"• {heading(ctx.t, p)} — {counts(ctx.t, p, with_supports)}" for p in mine]
     if voting:
         lines += ["", await votes_left(ctx, consultation)]
-    choices = [Choice(button(ctx.t, p), f"prop.d:{p.number}") for p in mine[:10]]
+    choices = [Choice(button(ctx.t, p), ShowProposal(proposal=p.id).pack()) for p in mine[:10]]
     if voting:
-        choices.append(Choice(ctx._("See the proposals"), "prop.l:0"))
+        choices.append(Choice(ctx._("See the proposals"), ProposalPage().pack()))
     ctx.reply("\n".join(lines), choices)
 
 
-@router.action("prop.v", audience="member", phases=["vote"])
-async def vote(ctx: Context, args: list[str]) -> None:
-    consultation, proposal = await _checked(ctx, args)
+@router.action(Vote, audience="member", phases=["vote"])
+async def vote(ctx: Context, pressed: Vote) -> None:
+    consultation, proposal = await _checked(ctx, pressed.proposal)
     limit = cap(consultation, SETTING)
     outcome = await votes.cast(ctx.db, ctx.person.id, proposal, cap=limit, now=ctx.now)
     if outcome == "full":
@@ -133,9 +147,9 @@ async def vote(ctx: Context, args: list[str]) -> None:
     ctx.reply(f"{text}\n{left}", _choices(ctx, proposal, True))
 
 
-@router.action("prop.uv", audience="member", phases=["vote"])
-async def withdraw(ctx: Context, args: list[str]) -> None:
-    consultation, proposal = await _checked(ctx, args)
+@router.action(Unvote, audience="member", phases=["vote"])
+async def withdraw(ctx: Context, pressed: Unvote) -> None:
+    consultation, proposal = await _checked(ctx, pressed.proposal)
     if await votes.withdraw(ctx.db, ctx.person.id, proposal.id):
         text = ctx._("Your vote for {proposal} is withdrawn.", proposal=heading(ctx.t, proposal))
     else:
@@ -159,6 +173,6 @@ async def my_votes(ctx: Context) -> None:
     await show_mine(ctx)
 
 
-@router.action("vote.mine")
-async def mine(ctx: Context, args: list[str]) -> None:
+@router.action(MyVotes)
+async def mine(ctx: Context, pressed: MyVotes) -> None:
     await show_mine(ctx)

@@ -98,5 +98,10 @@ class ButtonData(BaseModel):
             raise InvalidData(data) from error
 
 
+def is_token(value: str) -> bool:
+    """Whether ``value`` may travel as a ``Token`` (a deployment's own theme keys may not)."""
+    return bool(_TOKEN.fullmatch(value))
+
+
 def prefix_of(data: str) -> str:
     return data.partition(SEP)[0]
