@@ -7,16 +7,29 @@ nothing, and tells the person through the outbox in their own language.
 from __future__ import annotations
 
 from bot.core import evidence
+from bot.core.callbacks import ButtonData, Id
 from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
 from bot.core.text import chosen
-from handlers.common import ROLE_LABELS, stale_button
-from handlers.review import show_contribution_queue
+from handlers.common import ROLE_LABELS
+from handlers.review import ContributionQueue, show_contribution_queue
 from storage import collectivites, contributions, memberships, persons
 
 router = Router("moderation", audience="staff", reveals="staff")
+
+
+class MembershipQueue(ButtonData, prefix="mod.next"):
+    offset: Id = 0
+
+
+class Approve(ButtonData, prefix="mod.ok"):
+    membership: Id
+
+
+class Decline(ButtonData, prefix="mod.no"):
+    membership: Id
 
 
 async def show_queue(ctx: Context, offset: int = 0) -> None:
@@ -47,11 +60,11 @@ async def show_queue(ctx: Context, offset: int = 0) -> None:
         evidence=evidence.describe(ctx.t, item.evidence),
     )
     choices = [
-        Choice(ctx._("Approve"), f"mod.ok:{item.id}"),
-        Choice(ctx._("Reject"), f"mod.no:{item.id}"),
+        Choice(ctx._("Approve"), Approve(membership=item.id).pack()),
+        Choice(ctx._("Reject"), Decline(membership=item.id).pack()),
     ]
     if total > 1:
-        choices.append(Choice(ctx._("Next request"), f"mod.next:{offset + 1}"))
+        choices.append(Choice(ctx._("Next request"), MembershipQueue(offset=offset + 1).pack()))
     ctx.reply(text, choices)
 
 
@@ -75,24 +88,23 @@ async def moderation(ctx: Context) -> None:
             [
                 Choice(
                     ctx._("Membership requests ({count})", count=ctx.t.number(members)),
-                    "mod.next:0",
+                    MembershipQueue().pack(),
                 ),
-                Choice(ctx._("Contributions ({count})", count=ctx.t.number(waiting)), "rev.q:0"),
+                Choice(
+                    ctx._("Contributions ({count})", count=ctx.t.number(waiting)),
+                    ContributionQueue().pack(),
+                ),
             ],
         )
 
 
-@router.action("mod.next")
-async def next_item(ctx: Context, args: list[str]) -> None:
-    if len(args) != 1 or not args[0].isdigit():
-        raise stale_button(ctx)
-    await show_queue(ctx, int(args[0]))
+@router.action(MembershipQueue)
+async def next_item(ctx: Context, pressed: MembershipQueue) -> None:
+    await show_queue(ctx, pressed.offset)
 
 
-async def decide(ctx: Context, args: list[str], approve: bool) -> None:
-    if len(args) != 1 or not args[0].isdigit():
-        raise stale_button(ctx)
-    item = await memberships.get(ctx.db, int(args[0]))
+async def decide(ctx: Context, membership_id: int, approve: bool) -> None:
+    item = await memberships.get(ctx.db, membership_id)
     if item is None or not await memberships.decide(
         ctx.db, item.id, "approved" if approve else "rejected", ctx.person.id, ctx.now
     ):
@@ -155,11 +167,11 @@ async def decide(ctx: Context, args: list[str], approve: bool) -> None:
     await show_queue(ctx)
 
 
-@router.action("mod.ok")
-async def approve(ctx: Context, args: list[str]) -> None:
-    await decide(ctx, args, True)
+@router.action(Approve)
+async def approve(ctx: Context, pressed: Approve) -> None:
+    await decide(ctx, pressed.membership, True)
 
 
-@router.action("mod.no")
-async def reject(ctx: Context, args: list[str]) -> None:
-    await decide(ctx, args, False)
+@router.action(Decline)
+async def reject(ctx: Context, pressed: Decline) -> None:
+    await decide(ctx, pressed.membership, False)

@@ -6,7 +6,11 @@ for the proposals staff write themselves or need to correct afterwards.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from bot.core import themes
+from bot.core.arguments import whole_number
+from bot.core.callbacks import ButtonData, Id, Token, is_token
 from bot.core.context import Context, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice
@@ -14,6 +18,7 @@ from bot.core.router import Router
 from handlers.common import quote, require_consultation, stale_button
 from handlers.review import (
     MAX_SUMMARY,
+    NewProposalFrom,
     group_into,
     show_contribution_queue,
     waiting_contribution,
@@ -28,13 +33,36 @@ THEME_STEP = "padm.theme"
 TITLE_STEP = "padm.title"
 VALUE_STEP = "padm.value"
 
-FIELDS = ("number", "title", "summary", "theme")
+Field = Literal["number", "title", "summary", "theme"]
 
 
-def _theme_choices(ctx: Context, consultation: Consultation, action: str) -> list[Choice]:
+class KeepTitle(ButtonData, prefix="padm.keep"):
+    contribution: Id
+
+
+class NewTheme(ButtonData, prefix="padm.th"):
+    theme: Token
+
+
+class ChooseField(ButtonData, prefix="padm.f"):
+    field: Field
+
+
+class SetTheme(ButtonData, prefix="padm.set"):
+    theme: Token
+
+
+FIELDS: tuple[Field, ...] = ("number", "title", "summary", "theme")
+MAX_NUMBER = 99_999
+
+
+def _theme_choices(
+    ctx: Context, consultation: Consultation, kind: type[NewTheme] | type[SetTheme]
+) -> list[Choice]:
     return [
-        Choice(themes.label(ctx.t, key, consultation), f"{action}:{key}")
+        Choice(themes.label(ctx.t, key, consultation), kind(theme=key).pack())
         for key in themes.keys(consultation)
+        if is_token(key)
     ]
 
 
@@ -49,7 +77,7 @@ def _check(ctx: Context, field: str, value: str) -> str | None:
         return ctx._(
             "A summary of 3 to {limit} characters, please.", limit=ctx.t.number(MAX_SUMMARY)
         )
-    if field == "number" and not (value.isdigit() and 0 < int(value) < 100_000):
+    if field == "number" and whole_number(value, least=1, most=MAX_NUMBER) is None:
         return ctx._("A proposal number is a whole number, like 12.")
     return None
 
@@ -66,23 +94,29 @@ async def new(ctx: Context) -> None:
 
 
 # -- group into a new proposal: the proposal flow, told which contribution to group --
-@router.action("rev.new")
-async def new_proposal(ctx: Context, args: list[str]) -> None:
-    item = await waiting_contribution(ctx, args)
+@router.action(NewProposalFrom)
+async def new_proposal(ctx: Context, pressed: NewProposalFrom) -> None:
+    item = await waiting_contribution(ctx, pressed.contribution)
     ctx.ask(
         TITLE_STEP,
         ctx._("Title of the new proposal? Type it, or choose to keep the contribution's."),
-        [Choice(ctx._("Keep “{title}”", title=quote(item.title, 40)), f"padm.keep:{item.id}")],
+        [
+            Choice(
+                ctx._("Keep “{title}”", title=quote(item.title, 40)),
+                KeepTitle(contribution=item.id).pack(),
+            )
+        ],
         group=item.id,
     )
 
 
-@router.action("padm.keep")
-async def keep_title(ctx: Context, args: list[str]) -> None:
+@router.action(KeepTitle)
+async def keep_title(ctx: Context, pressed: KeepTitle) -> None:
     """The contribution being grouped lends its title to the new proposal."""
-    if ctx.conversation.step != TITLE_STEP or args != [str(ctx.conversation.data.get("group"))]:
+    grouped = ctx.conversation.data.get("group")
+    if ctx.conversation.step != TITLE_STEP or pressed.contribution != grouped:
         raise stale_button(ctx)
-    item = await waiting_contribution(ctx, args)
+    item = await waiting_contribution(ctx, pressed.contribution)
     await title(ctx, item.title[: ctx.config.limits.title_chars])
 
 
@@ -109,7 +143,7 @@ async def summary(ctx: Context, text: str) -> None:
     ctx.ask(
         THEME_STEP,
         ctx._("Theme of the proposal?"),
-        _theme_choices(ctx, consultation, "padm.th"),
+        _theme_choices(ctx, consultation, NewTheme),
         summary=text,
     )
 
@@ -120,24 +154,21 @@ async def typed_theme(ctx: Context, text: str) -> None:
     ctx.keep_menu = True
 
 
-@router.action("padm.th")
-async def theme(ctx: Context, args: list[str]) -> None:
+@router.action(NewTheme)
+async def theme(ctx: Context, pressed: NewTheme) -> None:
     consultation = await require_consultation(ctx)
     data = ctx.conversation.data
-    if (
-        ctx.conversation.step != THEME_STEP
-        or args[:1] == []
-        or (args[0] not in themes.keys(consultation))
-    ):
+    if ctx.conversation.step != THEME_STEP or pressed.theme not in themes.keys(consultation):
         raise stale_button(ctx)
     group = data.get("group")
-    item = await waiting_contribution(ctx, [str(group)]) if group else None
+    grouped = group if isinstance(group, int) else 0
+    item = await waiting_contribution(ctx, grouped) if group else None
     created = await proposals.create(
         ctx.db,
         consultation.id,
         title=str(data["title"]),
         summary=str(data["summary"]),
-        theme=args[0],
+        theme=pressed.theme,
         now=ctx.now,
     )
     await ctx.audit("proposal.create", f"proposal:{created.number}", title=created.title)
@@ -172,14 +203,15 @@ async def theme(ctx: Context, args: list[str]) -> None:
 async def edit(ctx: Context) -> None:
     consultation = await require_consultation(ctx)
     args = ctx.incoming.args
-    if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 6:
+    number = whole_number(args[0], most=999_999) if len(args) == 1 else None
+    if number is None:
         raise Refused(
             ctx._(
                 "Type {command} followed by the proposal number, e.g. {command} 12",
                 command=ctx.cmd("edit_proposal"),
             )
         )
-    found = await proposals.by_number(ctx.db, consultation.id, int(args[0]))
+    found = await proposals.by_number(ctx.db, consultation.id, number)
     if found is None:
         raise Refused(ctx._("There is no proposal {number}.", number=args[0]))
     labels = {
@@ -196,36 +228,32 @@ async def edit(ctx: Context) -> None:
             title=found.title,
             summary=found.summary,
         ),
-        [Choice(labels[field], f"padm.f:{field}") for field in FIELDS],
+        [Choice(labels[field], ChooseField(field=field).pack()) for field in FIELDS],
         id=found.id,
     )
 
 
-@router.action("padm.f")
-async def field(ctx: Context, args: list[str]) -> None:
-    if ctx.conversation.step != FIELD_STEP or len(args) != 1 or args[0] not in FIELDS:
+@router.action(ChooseField)
+async def field(ctx: Context, pressed: ChooseField) -> None:
+    if ctx.conversation.step != FIELD_STEP:
         raise stale_button(ctx)
-    if args[0] == "theme":
+    if pressed.field == "theme":
         consultation = await require_consultation(ctx)
         ctx.ask(
             FIELD_STEP,
             ctx._("Theme of the proposal?"),
-            _theme_choices(ctx, consultation, "padm.set"),
+            _theme_choices(ctx, consultation, SetTheme),
         )
         return
-    ctx.ask(VALUE_STEP, ctx._("Type the new value."), field=args[0])
+    ctx.ask(VALUE_STEP, ctx._("Type the new value."), field=pressed.field)
 
 
-@router.action("padm.set")
-async def set_theme(ctx: Context, args: list[str]) -> None:
+@router.action(SetTheme)
+async def set_theme(ctx: Context, pressed: SetTheme) -> None:
     consultation = await require_consultation(ctx)
-    if (
-        ctx.conversation.step != FIELD_STEP
-        or len(args) != 1
-        or (args[0] not in themes.keys(consultation))
-    ):
+    if ctx.conversation.step != FIELD_STEP or pressed.theme not in themes.keys(consultation):
         raise stale_button(ctx)
-    await _apply(ctx, "theme", args[0])
+    await _apply(ctx, "theme", pressed.theme)
 
 
 @router.step(FIELD_STEP)
@@ -252,8 +280,9 @@ async def _apply(ctx: Context, field_name: str, value: str) -> None:
     current = await proposals.get(ctx.db, proposal_id)
     if current is None or current.consultation_id != consultation.id:
         raise stale_button(ctx)
-    if field_name == "number":
-        taken = await proposals.by_number(ctx.db, consultation.id, int(value))
+    number = whole_number(value, least=1, most=MAX_NUMBER)
+    if field_name == "number" and number is not None:
+        taken = await proposals.by_number(ctx.db, consultation.id, number)
         if taken is not None and taken.id != proposal_id:
             raise Refused(
                 ctx._(
@@ -262,7 +291,7 @@ async def _apply(ctx: Context, field_name: str, value: str) -> None:
                     title=taken.title,
                 )
             )
-        await proposals.update(ctx.db, proposal_id, now=ctx.now, number=int(value))
+        await proposals.update(ctx.db, proposal_id, now=ctx.now, number=number)
     else:
         await proposals.update(
             ctx.db,

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Literal
 
 from bot.core import themes
+from bot.core.arguments import whole_number, whole_numbers
+from bot.core.callbacks import ButtonData, Id
 from bot.core.context import Context, Recipient, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice, Reply
@@ -25,6 +27,31 @@ router = Router("review", audience="staff", reveals="staff")
 FIND_STEP = "rev.find"
 POINTER_STEP = "rev.pointer"
 REASON_STEP = "rev.reason"
+
+
+class ContributionQueue(ButtonData, prefix="rev.q"):
+    offset: Id = 0
+
+
+class NewProposalFrom(ButtonData, prefix="rev.new"):
+    contribution: Id
+
+
+class IntoExisting(ButtonData, prefix="rev.ex"):
+    contribution: Id
+
+
+class Reroute(ButtonData, prefix="rev.rr"):
+    contribution: Id
+
+
+class Reject(ButtonData, prefix="rev.rj"):
+    contribution: Id
+
+
+class GroupInto(ButtonData, prefix="rev.to"):
+    proposal: Id
+
 
 MAX_REASON = 500
 MAX_SUMMARY = 1000
@@ -55,20 +82,26 @@ async def show_contribution_queue(ctx: Context, offset: int = 0) -> None:
         date=ctx.t.date(item.created_at),
     )
     choices = [
-        Choice(ctx._("Group into a new proposal"), f"rev.new:{item.id}"),
-        Choice(ctx._("Group into an existing proposal"), f"rev.ex:{item.id}"),
-        Choice(ctx._("Re-route to another programme"), f"rev.rr:{item.id}"),
-        Choice(ctx._("Reject as off-topic"), f"rev.rj:{item.id}"),
+        Choice(ctx._("Group into a new proposal"), NewProposalFrom(contribution=item.id).pack()),
+        Choice(ctx._("Group into an existing proposal"), IntoExisting(contribution=item.id).pack()),
+        Choice(ctx._("Re-route to another programme"), Reroute(contribution=item.id).pack()),
+        Choice(ctx._("Reject as off-topic"), Reject(contribution=item.id).pack()),
     ]
     if total > 1:
-        choices.append(Choice(ctx._("Next contribution"), f"rev.q:{offset + 1}"))
+        choices.append(
+            Choice(ctx._("Next contribution"), ContributionQueue(offset=offset + 1).pack())
+        )
     ctx.reply(text, choices)
 
 
-async def waiting_contribution(ctx: Context, args: list[str]) -> Contribution:
-    if len(args) != 1 or not args[0].isdigit():
-        raise stale_button(ctx)
-    item = await contributions.get(ctx.db, int(args[0]))
+def _asked_about(ctx: Context) -> int:
+    """The contribution this conversation is about (0, which names none, if lost)."""
+    value = ctx.conversation.data.get("id")
+    return value if isinstance(value, int) else 0
+
+
+async def waiting_contribution(ctx: Context, contribution_id: int) -> Contribution:
+    item = await contributions.get(ctx.db, contribution_id)
     if item is None:
         raise stale_button(ctx)
     if item.status != "submitted":
@@ -104,17 +137,15 @@ async def group_into(ctx: Context, items: list[Contribution], proposal: Proposal
     return done
 
 
-@router.action("rev.q")
-async def queue(ctx: Context, args: list[str]) -> None:
-    if len(args) != 1 or not args[0].isdigit():
-        raise stale_button(ctx)
-    await show_contribution_queue(ctx, int(args[0]))
+@router.action(ContributionQueue)
+async def queue(ctx: Context, pressed: ContributionQueue) -> None:
+    await show_contribution_queue(ctx, pressed.offset)
 
 
 # -- re-route / reject: a reason, and for re-routing where to go --------------------
-@router.action("rev.rr")
-async def reroute(ctx: Context, args: list[str]) -> None:
-    item = await waiting_contribution(ctx, args)
+@router.action(Reroute)
+async def reroute(ctx: Context, pressed: Reroute) -> None:
+    item = await waiting_contribution(ctx, pressed.contribution)
     ctx.ask(
         REASON_STEP,
         ctx._("Why is it re-routed? This is sent to the author."),
@@ -123,9 +154,9 @@ async def reroute(ctx: Context, args: list[str]) -> None:
     )
 
 
-@router.action("rev.rj")
-async def reject(ctx: Context, args: list[str]) -> None:
-    item = await waiting_contribution(ctx, args)
+@router.action(Reject)
+async def reject(ctx: Context, pressed: Reject) -> None:
+    item = await waiting_contribution(ctx, pressed.contribution)
     ctx.ask(
         REASON_STEP,
         ctx._("Why is it off-topic? This is sent to the author."),
@@ -168,7 +199,7 @@ async def pointer(ctx: Context, text: str) -> None:
 
 async def _decide(ctx: Context, where: str) -> None:
     data = ctx.conversation.data
-    item = await waiting_contribution(ctx, [str(data.get("id", ""))])
+    item = await waiting_contribution(ctx, _asked_about(ctx))
     decision: Literal["rerouted", "rejected"] = (
         "rerouted" if data.get("decision") == "rerouted" else "rejected"
     )
@@ -220,17 +251,18 @@ async def _decide(ctx: Context, where: str) -> None:
 
 
 # -- group into an existing proposal ------------------------------------------------
-@router.action("rev.ex")
-async def existing(ctx: Context, args: list[str]) -> None:
-    item = await waiting_contribution(ctx, args)
+@router.action(IntoExisting)
+async def existing(ctx: Context, pressed: IntoExisting) -> None:
+    item = await waiting_contribution(ctx, pressed.contribution)
     ctx.ask(FIND_STEP, ctx._("Type the number of the proposal, or words of its title."), id=item.id)
 
 
 @router.step(FIND_STEP)
 async def find(ctx: Context, text: str) -> None:
     consultation = await require_consultation(ctx)
-    if text.isdigit() and len(text) < 7:
-        found = await proposals.by_number(ctx.db, consultation.id, int(text))
+    number = whole_number(text, most=999_999)
+    if number is not None:
+        found = await proposals.by_number(ctx.db, consultation.id, number)
         matches = [found] if found else []
     else:
         matches = await proposals.search(ctx.db, consultation.id, text[:200], limit=8)
@@ -246,16 +278,19 @@ async def find(ctx: Context, text: str) -> None:
     ctx.ask(
         FIND_STEP,
         ctx._("Group it into which proposal?"),
-        [Choice(f"{p.number}. {quote(p.title, 50)}", f"rev.to:{p.id}") for p in matches],
+        [
+            Choice(f"{p.number}. {quote(p.title, 50)}", GroupInto(proposal=p.id).pack())
+            for p in matches
+        ],
     )
 
 
-@router.action("rev.to")
-async def to_existing(ctx: Context, args: list[str]) -> None:
-    if ctx.conversation.step != FIND_STEP or len(args) != 1 or not args[0].isdigit():
+@router.action(GroupInto)
+async def to_existing(ctx: Context, pressed: GroupInto) -> None:
+    if ctx.conversation.step != FIND_STEP:
         raise stale_button(ctx)
-    item = await waiting_contribution(ctx, [str(ctx.conversation.data.get("id", ""))])
-    proposal = await proposals.get(ctx.db, int(args[0]))
+    item = await waiting_contribution(ctx, _asked_about(ctx))
+    proposal = await proposals.get(ctx.db, pressed.proposal)
     if proposal is None or proposal.consultation_id != item.consultation_id:
         raise stale_button(ctx)
     await group_into(ctx, [item], proposal)
@@ -279,8 +314,8 @@ async def to_existing(ctx: Context, args: list[str]) -> None:
 )
 async def group_command(ctx: Context) -> None:
     consultation = await require_consultation(ctx)
-    args = ctx.incoming.args
-    if len(args) < 2 or not all(a.isdigit() and len(a) < 10 for a in args):
+    numbers = whole_numbers(ctx.incoming.args, most=999_999_999)
+    if numbers is None or len(numbers) < 2:
         raise Refused(
             ctx._(
                 "Type {command} followed by the proposal number, then the "
@@ -288,12 +323,12 @@ async def group_command(ctx: Context) -> None:
                 command=ctx.cmd("group"),
             )
         )
-    proposal = await proposals.by_number(ctx.db, consultation.id, int(args[0]))
+    proposal = await proposals.by_number(ctx.db, consultation.id, numbers[0])
     if proposal is None:
-        raise Refused(ctx._("There is no proposal {number}.", number=args[0]))
+        raise Refused(ctx._("There is no proposal {number}.", number=numbers[0]))
     items = []
-    for raw in args[1:]:
-        item = await contributions.get(ctx.db, int(raw))
+    for raw in numbers[1:]:
+        item = await contributions.get(ctx.db, raw)
         if item is None or item.consultation_id != consultation.id:
             raise Refused(ctx._("There is no contribution no. {id}.", id=raw))
         if item.status != "submitted":

@@ -5,7 +5,7 @@ fields are typed and bounded by the class that declares them, and packing and
 parsing happen here only. Whatever a client sends back is parsed as if typed
 by a stranger (a button proves nothing): ASCII digits only (``²`` and ``٣``
 are digits to ``str.isdigit``, not here), ids that fit an SQLite INTEGER,
-tokens of a few safe characters, literals from their list, at most 64 bytes in
+tokens without separator or space, literals from their list, at most 64 bytes in
 all (Telegram's limit). Anything else raises ``InvalidData``, which the
 dispatcher answers with the one "this button is no longer valid".
 
@@ -28,7 +28,9 @@ MAX_BYTES = 64
 MAX_ID = 2**63 - 1
 """The largest SQLite INTEGER: a bigger id could only be forged, and raised OverflowError."""
 _DIGITS = re.compile(r"[0-9]{1,19}")
-_TOKEN = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
+_TOKEN = re.compile(r"[^:\s]+")
+MAX_TOKEN_BYTES = 40
+_PREFIX = re.compile(r"[a-z][a-z.]{0,15}")
 
 
 class InvalidData(ValueError):
@@ -43,7 +45,7 @@ def _ascii_digits(value: object) -> object:
 
 
 def _token(value: object) -> object:
-    if isinstance(value, str) and not _TOKEN.fullmatch(value):
+    if isinstance(value, str) and not is_token(value):
         raise ValueError("not a token")
     return value
 
@@ -51,7 +53,8 @@ def _token(value: object) -> object:
 Id = Annotated[int, BeforeValidator(_ascii_digits), Field(ge=0, le=MAX_ID)]
 """A stored row's id, a page or an offset: 0 to the largest SQLite INTEGER."""
 Token = Annotated[str, BeforeValidator(_token)]
-"""A code or a key (INSEE code, theme key): ASCII letters, digits, ``_.-``, 40 at most."""
+"""A code or a key (INSEE code, theme key): 1 to 40 bytes, no separator, no space.
+It is compared with the known codes or keys by the handler that reads it."""
 
 
 class ButtonData(BaseModel):
@@ -66,7 +69,7 @@ class ButtonData(BaseModel):
 
     def __init_subclass__(cls, *, prefix: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not prefix or SEP in prefix or not _TOKEN.fullmatch(prefix):
+        if not _PREFIX.fullmatch(prefix):
             raise ValueError(f"{cls.__name__}: a prefix of safe characters is required")
         cls.prefix = prefix
 
@@ -99,8 +102,8 @@ class ButtonData(BaseModel):
 
 
 def is_token(value: str) -> bool:
-    """Whether ``value`` may travel as a ``Token`` (a deployment's own theme keys may not)."""
-    return bool(_TOKEN.fullmatch(value))
+    """Whether ``value`` may travel as a ``Token`` (a deployment's own theme key may be long)."""
+    return bool(_TOKEN.fullmatch(value)) and len(value.encode()) <= MAX_TOKEN_BYTES
 
 
 def prefix_of(data: str) -> str:
