@@ -8,7 +8,11 @@ prove nothing: every action re-checks the staff role and the calendar.
 
 from __future__ import annotations
 
+from typing import Literal
+
+from bot.core.arguments import whole_number
 from bot.core.calendar_text import phase_label, phase_span
+from bot.core.callbacks import ButtonData, Id
 from bot.core.clock import to_iso
 from bot.core.context import Context, Refused
 from bot.core.i18n import N_
@@ -26,6 +30,34 @@ from storage.phases import CalendarError
 
 router = Router("phases", audience="staff", reveals="staff")
 DATES_STEP = "ph.dates"
+
+
+class AllPhases(ButtonData, prefix="ph.all"):
+    pass
+
+
+class ShowPhase(ButtonData, prefix="ph.show"):
+    phase: Id
+
+
+class AskOpen(ButtonData, prefix="ph.open"):
+    phase: Id
+
+
+class AskClose(ButtonData, prefix="ph.close"):
+    phase: Id
+
+
+class AskDates(ButtonData, prefix="ph.dates"):
+    phase: Id
+
+
+class Do(ButtonData, prefix="ph.do"):
+    """The confirmed change: open or close the phase now."""
+
+    verb: Literal["open", "close"]
+    phase: Id
+
 
 OPEN = ("ouvrir", "open")
 CLOSE = ("fermer", "close")
@@ -75,7 +107,7 @@ async def show_all(ctx: Context) -> None:
     choices = []
     for phase in consultation.phases:
         lines.append(f"{_title(ctx, phase)} — {phase_span(ctx.t, phase)} — {_state(ctx, phase)}")
-        choices.append(Choice(_title(ctx, phase), f"ph.show:{phase.id}"))
+        choices.append(Choice(_title(ctx, phase), ShowPhase(phase=phase.id).pack()))
     command = ctx.cmd("phase")
     opening = OPEN[0] if ctx.locale == "fr" else OPEN[1]
     closing = CLOSE[0] if ctx.locale == "fr" else CLOSE[1]
@@ -137,20 +169,18 @@ async def show_one(ctx: Context, phase: Phase) -> None:
     lines += await _notice_lines(ctx, consultation, phase)
     choices = []
     if phase.opens_at > ctx.now:
-        choices.append(Choice(ctx._("Open it now"), f"ph.open:{phase.id}"))
+        choices.append(Choice(ctx._("Open it now"), AskOpen(phase=phase.id).pack()))
     if phase.is_open(ctx.now):
-        choices.append(Choice(ctx._("Close it now"), f"ph.close:{phase.id}"))
-    choices.append(Choice(ctx._("Change the dates"), f"ph.dates:{phase.id}"))
-    choices.append(Choice(ctx._("All phases"), "ph.all"))
+        choices.append(Choice(ctx._("Close it now"), AskClose(phase=phase.id).pack()))
+    choices.append(Choice(ctx._("Change the dates"), AskDates(phase=phase.id).pack()))
+    choices.append(Choice(ctx._("All phases"), AllPhases().pack()))
     ctx.reply("\n".join(lines), choices)
 
 
-async def _phase(ctx: Context, args: list[str]) -> Phase:
-    """The phase a button names, re-read now: the staff role is checked first."""
-    if len(args) != 1 or not args[0].isdigit():
-        raise stale_button(ctx)
+async def _phase(ctx: Context, phase_id: int) -> Phase:
+    """The phase a button names, re-read now."""
     consultation = await require_consultation(ctx)
-    phase = calendar.find(consultation, int(args[0]))
+    phase = calendar.find(consultation, phase_id)
     if phase is None:
         raise stale_button(ctx)
     return phase
@@ -171,8 +201,8 @@ async def _ask_open(ctx: Context, phase: Phase) -> None:
     ctx.reply(
         "\n".join(lines),
         [
-            Choice(ctx._("Yes, open it now"), f"ph.do:open:{phase.id}"),
-            Choice(ctx._("No, go back"), f"ph.show:{phase.id}"),
+            Choice(ctx._("Yes, open it now"), Do(verb="open", phase=phase.id).pack()),
+            Choice(ctx._("No, go back"), ShowPhase(phase=phase.id).pack()),
         ],
     )
 
@@ -272,7 +302,8 @@ async def phase_command(ctx: Context) -> None:
         await show_all(ctx)
         return
     consultation = await require_consultation(ctx)
-    if not args[0].isdigit() or not 1 <= int(args[0]) <= len(consultation.phases):
+    position = whole_number(args[0], least=1, most=len(consultation.phases))
+    if position is None:
         raise Refused(
             ctx._(
                 "There is no phase “{number}”: type {command} to see the phases.",
@@ -280,7 +311,7 @@ async def phase_command(ctx: Context) -> None:
                 command=ctx.cmd("phase"),
             )
         )
-    phase = next(p for p in consultation.phases if p.position == int(args[0]))
+    phase = next(p for p in consultation.phases if p.position == position)
     verb = args[1].lower() if len(args) > 1 else ""
     if not verb:
         await show_one(ctx, phase)
@@ -302,8 +333,8 @@ async def _close_prompt(ctx: Context, phase: Phase) -> None:
     ctx.reply(
         ctx._("Close {phase} now?", phase=_title(ctx, phase)),
         [
-            Choice(ctx._("Yes, close it now"), f"ph.do:close:{phase.id}"),
-            Choice(ctx._("No, go back"), f"ph.show:{phase.id}"),
+            Choice(ctx._("Yes, close it now"), Do(verb="close", phase=phase.id).pack()),
+            Choice(ctx._("No, go back"), ShowPhase(phase=phase.id).pack()),
         ],
     )
 
@@ -311,7 +342,8 @@ async def _close_prompt(ctx: Context, phase: Phase) -> None:
 @router.step(DATES_STEP)
 async def dates_step(ctx: Context, text: str) -> None:
     consultation = await require_consultation(ctx)
-    phase = calendar.find(consultation, int(ctx.conversation.data.get("phase", 0)))
+    asked = ctx.conversation.data.get("phase")
+    phase = calendar.find(consultation, asked) if isinstance(asked, int) else None
     if phase is None:  # the calendar changed under the conversation
         ctx.end()
         ctx.reply(stale_button(ctx).message)
@@ -319,35 +351,33 @@ async def dates_step(ctx: Context, text: str) -> None:
     await _set_dates(ctx, phase, text.split())
 
 
-@router.action("ph.all")
-async def all_phases(ctx: Context, args: list[str]) -> None:
+@router.action(AllPhases)
+async def all_phases(ctx: Context, pressed: AllPhases) -> None:
     await show_all(ctx)
 
 
-@router.action("ph.show")
-async def show(ctx: Context, args: list[str]) -> None:
-    await show_one(ctx, await _phase(ctx, args))
+@router.action(ShowPhase)
+async def show(ctx: Context, pressed: ShowPhase) -> None:
+    await show_one(ctx, await _phase(ctx, pressed.phase))
 
 
-@router.action("ph.open")
-async def ask_open(ctx: Context, args: list[str]) -> None:
-    await _ask_open(ctx, await _phase(ctx, args))
+@router.action(AskOpen)
+async def ask_open(ctx: Context, pressed: AskOpen) -> None:
+    await _ask_open(ctx, await _phase(ctx, pressed.phase))
 
 
-@router.action("ph.close")
-async def ask_close(ctx: Context, args: list[str]) -> None:
-    await _close_prompt(ctx, await _phase(ctx, args))
+@router.action(AskClose)
+async def ask_close(ctx: Context, pressed: AskClose) -> None:
+    await _close_prompt(ctx, await _phase(ctx, pressed.phase))
 
 
-@router.action("ph.dates")
-async def ask_dates(ctx: Context, args: list[str]) -> None:
-    phase = await _phase(ctx, args)
+@router.action(AskDates)
+async def ask_dates(ctx: Context, pressed: AskDates) -> None:
+    phase = await _phase(ctx, pressed.phase)
     ctx.ask(DATES_STEP, _dates_help(ctx, phase), phase=phase.id)
 
 
-@router.action("ph.do")
-async def do(ctx: Context, args: list[str]) -> None:
-    if len(args) != 2 or args[0] not in ("open", "close"):
-        raise stale_button(ctx)
-    phase = await _phase(ctx, args[1:])
-    await (_open if args[0] == "open" else _close)(ctx, phase)
+@router.action(Do)
+async def do(ctx: Context, pressed: Do) -> None:
+    phase = await _phase(ctx, pressed.phase)
+    await (_open if pressed.verb == "open" else _close)(ctx, phase)
