@@ -166,18 +166,18 @@ class Dispatcher(Router):
 
     async def _choice(self, ctx: Context, data: str) -> None:
         action = self._actions.get(prefix_of(data))
+        stale = ctx._(
+            "This button is no longer valid. Type {help} to see what you can do.",
+            help=ctx.cmd("help"),
+        )
+        if action is None:
+            ctx.reply(stale)
+            return
         try:
-            if action is None:
-                raise InvalidData(data)
             parsed = action.data.unpack(data) if action.data else _raw_arguments(data)
         except InvalidData:
-            ctx.reply(
-                ctx._(
-                    "This button is no longer valid. Type {help} to see what you can do.",
-                    help=ctx.cmd("help"),
-                )
-            )
-            return
+            # Refused, as the handler did: rolled back, so the step and menu stay.
+            raise Refused(stale) from None
         await _enforce(ctx, action.rules)
         await action.fn(ctx, parsed)
 
