@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.core.arguments import whole_number
+from bot.core.callbacks import ButtonData
 from bot.core.context import Context, Recipient, Refused
 from bot.core.i18n import N_, Translator
 from bot.core.limits import for_backend
@@ -20,7 +22,7 @@ from bot.delivery.fanout import Render, fan_out
 from bot.delivery.workdays import SendWindow
 from handlers.common import require_consultation, stale_button
 from storage import audiences, broadcasts, proposals
-from storage.audiences import AUDIENCE_KINDS, Audience
+from storage.audiences import AUDIENCE_KINDS, Audience, AudienceKind
 from storage.consultations import Consultation
 
 router = Router("broadcast", audience="staff", reveals="staff")
@@ -29,6 +31,31 @@ CONFIRM_STEP = "bc.confirm"
 ENGLISH_STEP = "bc.en"
 FRENCH_STEP = "bc.fr"
 VALUE_STEP = "bc.value"
+
+
+class NewBroadcast(ButtonData, prefix="bc.new"):
+    pass
+
+
+class NoEnglish(ButtonData, prefix="bc.noen"):
+    pass
+
+
+class AudienceMenu(ButtonData, prefix="bc.audmenu"):
+    pass
+
+
+class PickAudience(ButtonData, prefix="bc.aud"):
+    kind: AudienceKind
+
+
+class Send(ButtonData, prefix="bc.send"):
+    pass
+
+
+class CancelBroadcast(ButtonData, prefix="bc.cancel"):
+    pass
+
 
 NEW = ("nouveau", "nouvelle", "new")
 NO_ENGLISH = ("-", "non", "no")
@@ -68,7 +95,8 @@ async def describe(ctx: Context, audience: Audience) -> str:
         return ctx._("members in the département {name}", name=name)
     if kind == "population":
         return ctx._(
-            "members of collectivités under {count} inhabitants", count=ctx.t.number(int(value))
+            "members of collectivités under {count} inhabitants",
+            count=ctx.t.number(whole_number(value) or 0),
         )
     if kind == "not_supported":
         return ctx._("members of collectivités that have not declared any support yet")
@@ -97,7 +125,7 @@ async def _listing(ctx: Context) -> None:
                 recipients=ctx.t.number(item.recipients),
             )
         )
-    ctx.reply("\n".join(lines), [Choice(ctx._("New broadcast"), "bc.new")])
+    ctx.reply("\n".join(lines), [Choice(ctx._("New broadcast"), NewBroadcast().pack())])
 
 
 def _ask_text(ctx: Context) -> None:
@@ -128,7 +156,10 @@ def _checked_text(ctx: Context, text: str) -> str:
 
 
 def _ask_audience(ctx: Context) -> None:
-    choices = [Choice(ctx._(AUDIENCE_LABELS[kind]), f"bc.aud:{kind}") for kind in AUDIENCE_KINDS]
+    choices = [
+        Choice(ctx._(AUDIENCE_LABELS[kind]), PickAudience(kind=kind).pack())
+        for kind in AUDIENCE_KINDS
+    ]
     ctx.ask(AUDIENCE_STEP, ctx._("Who should receive it?"), choices)
 
 
@@ -157,14 +188,16 @@ async def _value(ctx: Context, consultation: Consultation, kind: str, raw: str) 
         return Audience("departement", found[0])
     digits = "".join(raw.split()).replace(".", "")
     if kind == "population":
-        if not digits.isdigit() or not 0 < int(digits) < 10_000_000:
+        inhabitants = whole_number(digits, least=1, most=9_999_999)
+        if inhabitants is None:
             raise Refused(ctx._("Type a number of inhabitants, e.g. 3500."))
-        return Audience("population", str(int(digits)))
-    if not digits.isdigit() or len(digits) > 6:
+        return Audience("population", str(inhabitants))
+    number = whole_number(digits, most=999_999)
+    if number is None:
         raise Refused(ctx._("A proposal number is a whole number, like 12."))
-    if await proposals.by_number(ctx.db, consultation.id, int(digits)) is None:
-        raise Refused(ctx._("There is no proposal number {number}.", number=int(digits)))
-    return Audience("supporters", str(int(digits)))
+    if await proposals.by_number(ctx.db, consultation.id, number) is None:
+        raise Refused(ctx._("There is no proposal number {number}.", number=number))
+    return Audience("supporters", str(number))
 
 
 VALUE_PROMPTS = {
@@ -231,12 +264,12 @@ async def _preview(ctx: Context, audience: Audience) -> None:
             )
         )
     choices = [
-        Choice(ctx._("Change the audience"), "bc.audmenu"),
-        Choice(ctx._("Cancel"), "bc.cancel"),
+        Choice(ctx._("Change the audience"), AudienceMenu().pack()),
+        Choice(ctx._("Cancel"), CancelBroadcast().pack()),
     ]
     if count:
         label = ctx.t.ngettext("Send to {n} recipient", "Send to {n} recipients", count)
-        choices.insert(0, Choice(label, "bc.send"))
+        choices.insert(0, Choice(label, Send().pack()))
     else:
         lines.append(ctx._("Nobody is in this audience: choose another one."))
     ctx.ask(
@@ -321,8 +354,8 @@ async def broadcast(ctx: Context) -> None:
         await _listing(ctx)
 
 
-@router.action("bc.new")
-async def new(ctx: Context, args: list[str]) -> None:
+@router.action(NewBroadcast)
+async def new(ctx: Context, pressed: NewBroadcast) -> None:
     _ask_text(ctx)
 
 
@@ -331,7 +364,7 @@ async def french(ctx: Context, text: str) -> None:
     ctx.ask(
         ENGLISH_STEP,
         ctx._("Now the English version, or type - to send the French text to everyone."),
-        [Choice(ctx._("No English version"), "bc.noen")],
+        [Choice(ctx._("No English version"), NoEnglish().pack())],
         fr=_checked_text(ctx, text),
     )
 
@@ -344,25 +377,23 @@ async def english(ctx: Context, text: str) -> None:
     _ask_audience(ctx)
 
 
-@router.action("bc.noen")
-async def no_english(ctx: Context, args: list[str]) -> None:
+@router.action(NoEnglish)
+async def no_english(ctx: Context, pressed: NoEnglish) -> None:
     _require_step(ctx, ENGLISH_STEP)
     ctx.conversation.data["en"] = ""
     _ask_audience(ctx)
 
 
-@router.action("bc.audmenu")
-async def audience_menu(ctx: Context, args: list[str]) -> None:
+@router.action(AudienceMenu)
+async def audience_menu(ctx: Context, pressed: AudienceMenu) -> None:
     _require_step(ctx, CONFIRM_STEP)
     _ask_audience(ctx)
 
 
-@router.action("bc.aud")
-async def pick_audience(ctx: Context, args: list[str]) -> None:
+@router.action(PickAudience)
+async def pick_audience(ctx: Context, pressed: PickAudience) -> None:
     _require_step(ctx, AUDIENCE_STEP)
-    if len(args) != 1 or args[0] not in AUDIENCE_KINDS:
-        raise stale_button(ctx)
-    kind = args[0]
+    kind = pressed.kind
     if kind in VALUE_PROMPTS:
         ctx.ask(VALUE_STEP, ctx._(VALUE_PROMPTS[kind]), aud_kind=kind)
     else:
@@ -390,13 +421,13 @@ async def typed_confirm(ctx: Context, text: str) -> None:
     raise Refused(ctx._("Please press a button, or type its number."))
 
 
-@router.action("bc.send")
-async def send(ctx: Context, args: list[str]) -> None:
+@router.action(Send)
+async def send(ctx: Context, pressed: Send) -> None:
     await _send(ctx)
 
 
-@router.action("bc.cancel")
-async def cancel(ctx: Context, args: list[str]) -> None:
+@router.action(CancelBroadcast)
+async def cancel(ctx: Context, pressed: CancelBroadcast) -> None:
     _require_step(ctx, CONFIRM_STEP, AUDIENCE_STEP, VALUE_STEP, ENGLISH_STEP)
     ctx.end()
     ctx.reply(ctx._("Cancelled: nothing was sent."))
