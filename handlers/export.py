@@ -9,15 +9,22 @@ leaving the service is a staff action the committee may ask about.
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
+from bot.core.callbacks import ButtonData
 from bot.core.context import Context, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
 from bot.render import exports
-from handlers.common import require_consultation, stale_button
+from handlers.common import require_consultation
 
 router = Router("export", audience="staff", reveals="staff")
+
+
+class ExportFiles(ButtonData, prefix="exp.f"):
+    files: Literal["xlsx", "csv", "both"]
+
 
 # openpyxl writes about 50,000 cells a second. The files are built after the
 # event is committed, in a worker thread, but that thread still shares the
@@ -92,9 +99,12 @@ async def export(ctx: Context) -> None:
         ctx.reply(
             ctx._("Which files?"),
             [
-                Choice(ctx._("One spreadsheet (XLSX), a sheet per table"), "exp.f:xlsx"),
-                Choice(ctx._("CSV files, one per table"), "exp.f:csv"),
-                Choice(ctx._("Both"), "exp.f:both"),
+                Choice(
+                    ctx._("One spreadsheet (XLSX), a sheet per table"),
+                    ExportFiles(files="xlsx").pack(),
+                ),
+                Choice(ctx._("CSV files, one per table"), ExportFiles(files="csv").pack()),
+                Choice(ctx._("Both"), ExportFiles(files="both").pack()),
             ],
         )
         return
@@ -108,8 +118,6 @@ async def export(ctx: Context) -> None:
     await send(ctx, CHOICES[args[0]])
 
 
-@router.action("exp.f")
-async def chosen(ctx: Context, args: list[str]) -> None:
-    if len(args) != 1 or args[0] not in CHOICES:
-        raise stale_button(ctx)
-    await send(ctx, CHOICES[args[0]])
+@router.action(ExportFiles)
+async def chosen(ctx: Context, pressed: ExportFiles) -> None:
+    await send(ctx, CHOICES[pressed.files])

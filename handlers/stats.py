@@ -14,19 +14,34 @@ matplotlib draws.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
 
 from bot.core import themes
 from bot.core.calendar_text import phase_label
+from bot.core.callbacks import ButtonData, Id
 from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
 from bot.render import charts
 from handlers.common import quote, require_consultation
+from handlers.export import ExportFiles
 from storage import stats
 from storage.consultations import Consultation, Phase
 
 router = Router("stats", audience="staff", reveals="staff")
+
+
+class Table(ButtonData, prefix="stats.t"):
+    """A page of one of the figures' tables (read by ``handlers.stats_views``)."""
+
+    table: Literal["proposals", "places"]
+    offset: Id = 0
+
+
+class Chart(ButtonData, prefix="stats.c"):
+    chart: Literal["supports", "daily", "departements"]
+
 
 TOP = 5
 PAGE = 20
@@ -213,12 +228,15 @@ async def show_overview(ctx: Context) -> None:
     ctx.reply(
         text,
         [
-            Choice(ctx._("All proposals with their counts"), "stats.t:proposals:0"),
-            Choice(ctx._("By région and département"), "stats.t:places:0"),
-            Choice(ctx._("Chart: proposals by supports"), "stats.c:supports"),
-            Choice(ctx._("Chart: participation per day"), "stats.c:daily"),
-            Choice(ctx._("Chart: communes taking part by département"), "stats.c:departements"),
-            Choice(ctx._("Download the data (XLSX)"), "exp.f:xlsx"),
+            Choice(ctx._("All proposals with their counts"), Table(table="proposals").pack()),
+            Choice(ctx._("By région and département"), Table(table="places").pack()),
+            Choice(ctx._("Chart: proposals by supports"), Chart(chart="supports").pack()),
+            Choice(ctx._("Chart: participation per day"), Chart(chart="daily").pack()),
+            Choice(
+                ctx._("Chart: communes taking part by département"),
+                Chart(chart="departements").pack(),
+            ),
+            Choice(ctx._("Download the data (XLSX)"), ExportFiles(files="xlsx").pack()),
         ],
     )
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Literal
 
 from bot.core.context import Context
 from bot.core.messages import Choice, Image, Reply
 from bot.core.router import Router
 from bot.render import charts
-from handlers.common import require_consultation, stale_button
-from handlers.stats import PAGE, phase_window, proposal_line, trend_phase
+from handlers.common import require_consultation
+from handlers.stats import PAGE, Chart, Table, phase_window, proposal_line, trend_phase
 from storage import stats
 
 router = Router("stats_views", audience="staff", reveals="staff")
@@ -32,12 +33,15 @@ def _draw(ctx: Context, caption: str, draw: Callable[[], Image]) -> None:
     ctx.after_commit(drawn)
 
 
-def _more(ctx: Context, table: str, offset: int, total: int) -> list[Choice]:
+def _more(
+    ctx: Context, table: Literal["proposals", "places"], offset: int, total: int
+) -> list[Choice]:
     choices = []
     if offset + PAGE < total:
-        choices.append(Choice(ctx._("Next page"), f"stats.t:{table}:{offset + PAGE}"))
+        choices.append(Choice(ctx._("Next page"), Table(table=table, offset=offset + PAGE).pack()))
     if offset > 0:
-        choices.append(Choice(ctx._("Previous page"), f"stats.t:{table}:{max(0, offset - PAGE)}"))
+        previous = Table(table=table, offset=max(0, offset - PAGE))
+        choices.append(Choice(ctx._("Previous page"), previous.pack()))
     return choices
 
 
@@ -145,20 +149,14 @@ CHARTS: dict[str, Callable[[Context], Awaitable[None]]] = {
 }
 
 
-@router.action("stats.t")
-async def table(ctx: Context, args: list[str]) -> None:
-    if len(args) != 2 or not (args[1].isascii() and args[1].isdigit()) or len(args[1]) > 6:
-        raise stale_button(ctx)
-    if args[0] == "proposals":
-        await proposals_table(ctx, int(args[1]))
-    elif args[0] == "places":
-        await places_table(ctx, int(args[1]))
+@router.action(Table)
+async def table(ctx: Context, pressed: Table) -> None:
+    if pressed.table == "proposals":
+        await proposals_table(ctx, pressed.offset)
     else:
-        raise stale_button(ctx)
+        await places_table(ctx, pressed.offset)
 
 
-@router.action("stats.c")
-async def chart(ctx: Context, args: list[str]) -> None:
-    if len(args) != 1 or args[0] not in CHARTS:
-        raise stale_button(ctx)
-    await CHARTS[args[0]](ctx)
+@router.action(Chart)
+async def chart(ctx: Context, pressed: Chart) -> None:
+    await CHARTS[pressed.chart](ctx)
