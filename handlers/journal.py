@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+from bot.core.arguments import whole_number
+from bot.core.callbacks import ButtonData, Id
 from bot.core.context import Context, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice
@@ -19,6 +21,11 @@ from storage import audit
 router = Router("journal", audience="admin", reveals="staff")
 
 PAGE = 10
+MAX_PAGE = 999_999
+
+
+class JournalPage(ButtonData, prefix="jr.p"):
+    page: Id
 
 
 def _entry(ctx: Context, entry: audit.Entry) -> str:
@@ -49,9 +56,9 @@ async def show_page(ctx: Context, page: int) -> None:
     )
     choices = []
     if page < pages:
-        choices.append(Choice(ctx._("Older entries"), f"jr.p:{page + 1}"))
+        choices.append(Choice(ctx._("Older entries"), JournalPage(page=page + 1).pack()))
     if page > 1:
-        choices.append(Choice(ctx._("Newer entries"), f"jr.p:{page - 1}"))
+        choices.append(Choice(ctx._("Newer entries"), JournalPage(page=page - 1).pack()))
     ctx.reply("\n".join([head, *(_entry(ctx, e) for e in entries)]), choices)
 
 
@@ -66,8 +73,8 @@ async def journal(ctx: Context) -> None:
     if not args:
         await show_page(ctx, 1)
         return
-    raw = args[0]
-    if len(args) != 1 or not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+    page = whole_number(args[0], most=MAX_PAGE) if len(args) == 1 else None
+    if page is None:
         raise Refused(
             ctx._(
                 "Type {command} alone for the latest entries, or followed by a page "
@@ -75,11 +82,11 @@ async def journal(ctx: Context) -> None:
                 command=ctx.cmd("journal"),
             )
         )
-    await show_page(ctx, int(raw))
+    await show_page(ctx, page)
 
 
-@router.action("jr.p")
-async def page(ctx: Context, args: list[str]) -> None:
-    if len(args) != 1 or not (args[0].isascii() and args[0].isdigit()) or len(args[0]) > 6:
+@router.action(JournalPage)
+async def older_or_newer(ctx: Context, pressed: JournalPage) -> None:
+    if pressed.page > MAX_PAGE:
         raise stale_button(ctx)
-    await show_page(ctx, int(args[0]))
+    await show_page(ctx, pressed.page)

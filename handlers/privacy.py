@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from bot.core.callbacks import ButtonData
 from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.messages import Choice, File, Reply
@@ -25,6 +26,14 @@ async def _scrubbed(ctx: Context) -> list[Reply]:
 
 
 CONFIRM_ERASE_STEP = "gdpr.confirm"
+
+
+class Erase(ButtonData, prefix="gdpr.erase"):
+    pass
+
+
+class Keep(ButtonData, prefix="gdpr.keep"):
+    pass
 
 
 @router.command(
@@ -78,12 +87,15 @@ async def delete_me(ctx: Context) -> None:
             "wrote will be erased; the supports of your collectivité and the vote counts "
             "stay, without your name. This cannot be undone."
         ),
-        [Choice(ctx._("Yes, erase my data"), "gdpr.erase"), Choice(ctx._("No"), "gdpr.keep")],
+        [
+            Choice(ctx._("Yes, erase my data"), Erase().pack()),
+            Choice(ctx._("No"), Keep().pack()),
+        ],
     )
 
 
-@router.action("gdpr.erase")
-async def erase(ctx: Context, args: list[str]) -> None:
+@router.action(Erase)
+async def erase(ctx: Context, pressed: Erase) -> None:
     if ctx.conversation.step != CONFIRM_ERASE_STEP:
         raise stale_button(ctx)
     await personal_data.erase(ctx.db, ctx.person.id, ctx.now)
@@ -92,8 +104,8 @@ async def erase(ctx: Context, args: list[str]) -> None:
     ctx.reply(ctx._("Your personal data is erased. Thank you for taking part."))
 
 
-@router.action("gdpr.keep")
-async def keep(ctx: Context, args: list[str]) -> None:
+@router.action(Keep)
+async def keep(ctx: Context, pressed: Keep) -> None:
     ctx.end()
     ctx.reply(ctx._("Nothing was changed."))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.callbacks import ButtonData, Token
 from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.messages import Choice
@@ -13,6 +14,26 @@ from storage import memberships, persons
 
 router = Router("profile")
 LEAVE_STEP = "prof.leave"
+
+
+class ActFor(ButtonData, prefix="prof.act"):
+    code: Token
+
+
+class Leave(ButtonData, prefix="prof.leave"):
+    code: Token
+
+
+class ConfirmLeave(ButtonData, prefix="prof.left"):
+    code: Token
+
+
+class Stay(ButtonData, prefix="prof.stay"):
+    pass
+
+
+class AddCollectivite(ButtonData, prefix="prof.add"):
+    pass
 
 
 async def show_profile(ctx: Context) -> None:
@@ -45,17 +66,17 @@ async def show_profile(ctx: Context) -> None:
             choices.append(
                 Choice(
                     ctx._("Act for {name}", name=membership.collectivite_name),
-                    f"prof.act:{membership.collectivite}",
+                    ActFor(code=membership.collectivite).pack(),
                 )
             )
         lines.append("• " + line)
         choices.append(
             Choice(
                 ctx._("Leave {name}", name=membership.collectivite_name),
-                f"prof.leave:{membership.collectivite}",
+                Leave(code=membership.collectivite).pack(),
             )
         )
-    choices.append(Choice(ctx._("Add a collectivité"), "prof.add"))
+    choices.append(Choice(ctx._("Add a collectivité"), AddCollectivite().pack()))
     ctx.reply("\n".join(lines), choices)
 
 
@@ -64,18 +85,18 @@ async def profile(ctx: Context) -> None:
     await show_profile(ctx)
 
 
-@router.action("prof.act")
-async def act(ctx: Context, args: list[str]) -> None:
-    membership = await memberships.get_for(ctx.db, ctx.person.id, args[0]) if args else None
+@router.action(ActFor)
+async def act(ctx: Context, pressed: ActFor) -> None:
+    membership = await memberships.get_for(ctx.db, ctx.person.id, pressed.code)
     if membership is None or membership.status != "approved":
         raise stale_button(ctx)
     await persons.set_acting_for(ctx.db, ctx.person.id, membership.collectivite)
     ctx.reply(ctx._("You now act for {name}.", name=membership.collectivite_name))
 
 
-@router.action("prof.leave")
-async def leave(ctx: Context, args: list[str]) -> None:
-    membership = await memberships.get_for(ctx.db, ctx.person.id, args[0]) if args else None
+@router.action(Leave)
+async def leave(ctx: Context, pressed: Leave) -> None:
+    membership = await memberships.get_for(ctx.db, ctx.person.id, pressed.code)
     if membership is None:
         raise stale_button(ctx)
     ctx.ask(
@@ -88,9 +109,9 @@ async def leave(ctx: Context, args: list[str]) -> None:
         [
             Choice(
                 ctx._("Yes, leave {name}", name=membership.collectivite_name),
-                f"prof.left:{membership.collectivite}",
+                ConfirmLeave(code=membership.collectivite).pack(),
             ),
-            Choice(ctx._("No, stay"), "prof.stay"),
+            Choice(ctx._("No, stay"), Stay().pack()),
         ],
         code=membership.collectivite,
     )
@@ -102,14 +123,15 @@ async def typed_leave(ctx: Context, text: str) -> None:
     ctx.reply(ctx._("Nothing was changed."))
 
 
-@router.action("prof.left")
-async def left(ctx: Context, args: list[str]) -> None:
-    if ctx.conversation.step != LEAVE_STEP or args != [ctx.conversation.data.get("code")]:
+@router.action(ConfirmLeave)
+async def left(ctx: Context, pressed: ConfirmLeave) -> None:
+    code = pressed.code
+    if ctx.conversation.step != LEAVE_STEP or code != ctx.conversation.data.get("code"):
         raise stale_button(ctx)
-    membership = await memberships.get_for(ctx.db, ctx.person.id, args[0])
-    if membership is None or not await memberships.leave(ctx.db, ctx.person.id, args[0]):
+    membership = await memberships.get_for(ctx.db, ctx.person.id, code)
+    if membership is None or not await memberships.leave(ctx.db, ctx.person.id, code):
         raise stale_button(ctx)
-    if ctx.person.acting_for == args[0]:
+    if ctx.person.acting_for == code:
         remaining = await memberships.approved_of_person(ctx.db, ctx.person.id)
         await persons.set_acting_for(
             ctx.db, ctx.person.id, remaining[0].collectivite if remaining else None
@@ -118,12 +140,12 @@ async def left(ctx: Context, args: list[str]) -> None:
     ctx.reply(ctx._("You no longer represent {name}.", name=membership.collectivite_name))
 
 
-@router.action("prof.stay")
-async def stay(ctx: Context, args: list[str]) -> None:
+@router.action(Stay)
+async def stay(ctx: Context, pressed: Stay) -> None:
     ctx.end()
     ctx.reply(ctx._("Nothing was changed."))
 
 
-@router.action("prof.add")
-async def add(ctx: Context, args: list[str]) -> None:
+@router.action(AddCollectivite)
+async def add(ctx: Context, pressed: AddCollectivite) -> None:
     await ask_search(ctx)

@@ -6,15 +6,22 @@ who have not taken part yet can be silenced.
 
 from __future__ import annotations
 
+from typing import Literal
+
+from bot.core.callbacks import ButtonData
 from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
 from bot.delivery.workdays import SendWindow
-from handlers.common import stale_button
 from storage import persons, reminders
 
 router = Router("reminders")
+
+
+class SetReminders(ButtonData, prefix="rem.set"):
+    state: Literal["on", "off"]
+
 
 ON = ("oui", "on", "yes", "activer")
 OFF = ("non", "off", "no", "desactiver", "désactiver")
@@ -59,15 +66,13 @@ async def reminders_command(ctx: Context) -> None:
             start=ctx.t.hour(window.start),
             end=ctx.t.hour(window.end),
         )
-        choice = Choice(ctx._("Turn reminders off"), "rem.set:off")
+        choice = Choice(ctx._("Turn reminders off"), SetReminders(state="off").pack())
     else:
         text = ctx._("Reminders are off.")
-        choice = Choice(ctx._("Turn reminders on"), "rem.set:on")
+        choice = Choice(ctx._("Turn reminders on"), SetReminders(state="on").pack())
     ctx.reply(text, [choice])
 
 
-@router.action("rem.set")
-async def set_reminders(ctx: Context, args: list[str]) -> None:
-    if args not in (["on"], ["off"]):
-        raise stale_button(ctx)
-    await _set(ctx, args[0] == "on")
+@router.action(SetReminders)
+async def set_reminders(ctx: Context, pressed: SetReminders) -> None:
+    await _set(ctx, pressed.state == "on")

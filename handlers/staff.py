@@ -6,6 +6,7 @@ add``), since nobody in the chat can vouch for them yet.
 
 from __future__ import annotations
 
+from bot.core.callbacks import ButtonData, Id
 from bot.core.context import Context, Refused
 from bot.core.i18n import N_
 from bot.core.identities import valid_identity
@@ -16,6 +17,11 @@ from handlers.common import stale_button
 from storage import persons
 
 router = Router("staff", audience="admin", reveals="staff")
+
+
+class RemoveStaff(ButtonData, prefix="staff.rm"):
+    person: Id
+
 
 ADD = ("ajouter", "add")
 REMOVE = ("retirer", "remove")
@@ -32,7 +38,8 @@ async def _list(ctx: Context) -> None:
         if not member.is_admin:
             choices.append(
                 Choice(
-                    ctx._("Remove {name}", name=member.display_name or ids), f"staff.rm:{member.id}"
+                    ctx._("Remove {name}", name=member.display_name or ids),
+                    RemoveStaff(person=member.id).pack(),
                 )
             )
     lines.append("")
@@ -101,11 +108,9 @@ async def team(ctx: Context) -> None:
         await _set_staff(ctx, found, False)
 
 
-@router.action("staff.rm")
-async def remove(ctx: Context, args: list[str]) -> None:
-    if len(args) != 1 or not args[0].isdigit():
-        raise stale_button(ctx)
-    target = await persons.get(ctx.db, int(args[0]))
+@router.action(RemoveStaff)
+async def remove(ctx: Context, pressed: RemoveStaff) -> None:
+    target = await persons.get(ctx.db, pressed.person)
     if target is None or not target.is_staff:
         raise stale_button(ctx)
     await _set_staff(ctx, target, False)
