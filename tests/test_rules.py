@@ -8,12 +8,21 @@ import ast
 from pathlib import Path
 
 from bot.backends.memory import MemoryBackend
+from bot.core.callbacks import ButtonData
 from bot.core.context import Context
 from handlers import FLOWS
 from storage import persons
 from tests.conftest import onboard, text
 
 HANDLERS = Path(__file__).resolve().parent.parent / "handlers"
+
+
+class StaffOnly(ButtonData, prefix="t.staff"):
+    pass
+
+
+class MemberOnly(ButtonData, prefix="t.member"):
+    pass
 
 
 async def _make_staff(chat: MemoryBackend, name: str) -> None:
@@ -28,8 +37,8 @@ async def test_a_button_outside_its_audience_never_reaches_its_handler(
 ) -> None:
     router, ran = chat.app.router, []
 
-    @router.action("t.staff", audience="staff")
-    async def staff_only(ctx: Context, args: list[str]) -> None:
+    @router.action(StaffOnly, audience="staff")
+    async def staff_only(ctx: Context, pressed: StaffOnly) -> None:
         ran.append(ctx.person.id)
         ctx.reply("done")
 
@@ -65,8 +74,8 @@ async def test_a_member_button_in_the_right_phase_runs_once_the_person_is_a_memb
 ) -> None:
     router = chat.app.router
 
-    @router.action("t.member", audience="member", phases=["needs"])
-    async def member_only(ctx: Context, args: list[str]) -> None:
+    @router.action(MemberOnly, audience="member", phases=["needs"])
+    async def member_only(ctx: Context, pressed: MemberOnly) -> None:
         ctx.reply("member ok")
 
     assert "rattaché·e à une collectivité" in text(await chat.press("a", "t.member"))

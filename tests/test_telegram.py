@@ -18,6 +18,7 @@ from bot.app import App
 from bot.backends.telegram.backend import TelegramBackend
 from bot.backends.telegram.polling import OFFSET_KEY, stored_offset
 from bot.backends.telegram.render import TEXT_LIMIT, utf16_len
+from bot.core.callbacks import ButtonData, Id
 from bot.core.clock import FrozenClock, to_iso
 from bot.core.config import ConfigError, TelegramConfig
 from bot.core.context import Context
@@ -151,10 +152,15 @@ async def test_user_text_is_escaped_for_html(tg: Running) -> None:
     assert "&lt;b&gt;x&lt;/b&gt; &amp; co" in plain(raw["text"])
 
 
+class Flip(ButtonData, prefix="t.edit"):
+    page: Id
+
+
 async def test_edit_replaces_the_pressed_message(tg: Running) -> None:
-    @tg.app.router.action("t.edit")
-    async def flip(ctx: Context, args: list[str]) -> None:
-        ctx.reply(f"Page {args[0]}", [Choice("Next", f"t.edit:{int(args[0]) + 1}")], edit=True)
+    @tg.app.router.action(Flip)
+    async def flip(ctx: Context, pressed: Flip) -> None:
+        following = Flip(page=pressed.page + 1).pack()
+        ctx.reply(f"Page {pressed.page}", [Choice("Next", following)], edit=True)
 
     first = await tg.say(MARIE, "/langue")
     edited = await tg.press(MARIE, first, "t.edit:2")

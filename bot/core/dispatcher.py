@@ -11,7 +11,7 @@ import logging
 import sqlite3
 
 from bot.core import rules
-from bot.core.callbacks import MAX_BYTES, SEP, InvalidData, prefix_of
+from bot.core.callbacks import InvalidData, prefix_of
 from bot.core.clock import to_iso
 from bot.core.context import Context, Refused, Services
 from bot.core.flood import FloodGuard
@@ -174,7 +174,7 @@ class Dispatcher(Router):
             ctx.reply(stale)
             return
         try:
-            parsed = action.data.unpack(data) if action.data else _raw_arguments(data)
+            parsed = action.data.unpack(data)
         except InvalidData:
             # Refused, as the handler did: rolled back, so the step and menu stay.
             raise Refused(stale) from None
@@ -211,14 +211,6 @@ class Dispatcher(Router):
             return
         await _enforce(ctx, handler.rules)
         await handler.fn(ctx, text)
-
-
-def _raw_arguments(data: str) -> list[str]:
-    """The arguments of a button declared by a bare name (tests' own buttons)."""
-    if len(data.encode()) > MAX_BYTES:
-        raise InvalidData(data[:MAX_BYTES])
-    rest = data.partition(SEP)[2]
-    return rest.split(SEP) if rest else []
 
 
 async def _enforce(ctx: Context, declared: rules.Rules) -> None:

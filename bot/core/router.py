@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 from bot.core.callbacks import ButtonData
 from bot.core.context import Context
@@ -72,7 +72,7 @@ class Action:
     name: str
     fn: ActionFn
     rules: Rules
-    data: type[ButtonData] | None = None
+    data: type[ButtonData]
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,6 @@ class Router:
             raise ValueError(f"step {step.name!r} registered twice")
         self._steps[step.name] = step
 
-    @overload
     def action(
         self,
         data: type[D],
@@ -193,34 +192,14 @@ class Router:
         reveals: Reveals | None = None,
     ) -> Callable[
         [Callable[[Context, D], Awaitable[None]]], Callable[[Context, D], Awaitable[None]]
-    ]: ...
-
-    @overload
-    def action(
-        self,
-        data: str,
-        *,
-        audience: Audience | None = None,
-        phases: Sequence[str] | None = None,
-        reveals: Reveals | None = None,
-    ) -> Callable[[ActionFn], ActionFn]: ...
-
-    def action(
-        self,
-        data: type[ButtonData] | str,
-        *,
-        audience: Audience | None = None,
-        phases: Sequence[str] | None = None,
-        reveals: Reveals | None = None,
-    ) -> Callable[[Any], Any]:
-        """A button's handler, declared with the typed data it reads (``str``: a
-        bare name, whose handler gets the raw arguments; for tests' buttons)."""
+    ]:
+        """A button's handler, declared with the typed data it reads (its prefix names it)."""
         rules = self._rules(audience, phases, False, reveals)
-        name = data if isinstance(data, str) else data.prefix
-        declared = None if isinstance(data, str) else data
 
-        def decorator(fn: ActionFn) -> ActionFn:
-            self._add_action(Action(name, fn, rules, declared))
+        def decorator(
+            fn: Callable[[Context, D], Awaitable[None]],
+        ) -> Callable[[Context, D], Awaitable[None]]:
+            self._add_action(Action(data.prefix, fn, rules, data))
             return fn
 
         return decorator
