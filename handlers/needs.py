@@ -18,6 +18,7 @@ from bot.core.messages import Choice
 from bot.core.router import Router
 from bot.core.text import clean_line
 from handlers.common import place, quote, require_consultation, stale_button
+from handlers.proposal_common import cap
 from storage import collectivites, contributions, memberships
 from storage.consultations import Consultation
 
@@ -85,7 +86,7 @@ async def _member_codes(ctx: Context) -> list[str]:
 
 
 async def _check_daily_limit(ctx: Context, consultation: Consultation) -> None:
-    per_day = int(consultation.settings.get("contributions_per_day") or DEFAULT_PER_DAY)
+    per_day = cap(consultation, "contributions_per_day") or DEFAULT_PER_DAY
     if await contributions.count_since(ctx.db, ctx.person.id, ctx.now - timedelta(days=1)) >= (
         per_day
     ):
@@ -343,8 +344,8 @@ async def send(ctx: Context, pressed: SendNeed) -> None:
     ):
         raise stale_button(ctx)
     edit_id = data.get("edit_id")
-    if edit_id:
-        if not await contributions.edit(ctx.db, int(edit_id), ctx.person.id, now=ctx.now, **fields):
+    if isinstance(edit_id, int) and edit_id:
+        if not await contributions.edit(ctx.db, edit_id, ctx.person.id, now=ctx.now, **fields):
             raise Refused(ctx._("This need can no longer be changed: the staff has reviewed it."))
         ctx.end()
         ctx.reply(ctx._("Your changes are saved."))

@@ -276,7 +276,8 @@ async def value(ctx: Context, text: str) -> None:
 
 async def _apply(ctx: Context, field_name: str, value: str) -> None:
     consultation = await require_consultation(ctx)
-    proposal_id = int(ctx.conversation.data.get("id", 0))
+    asked = ctx.conversation.data.get("id")
+    proposal_id = asked if isinstance(asked, int) else 0
     current = await proposals.get(ctx.db, proposal_id)
     if current is None or current.consultation_id != consultation.id:
         raise stale_button(ctx)

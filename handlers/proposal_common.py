@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from bot.core.arguments import whole_number
 from bot.core.callbacks import ButtonData, Id, Token
 from bot.core.context import Context, Recipient, Refused
 from bot.core.i18n import N_, Translator
@@ -37,13 +38,11 @@ RESULT_LABELS = {
 def cap(consultation: Consultation, key: str) -> int | None:
     """A limit from the consultation's settings; None (or anything unreadable) is no cap."""
     value = consultation.settings.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | str):
+    if isinstance(value, bool):
         return None
-    try:
-        number = int(value)
-    except ValueError:
-        return None
-    return number if number >= 0 else None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    return whole_number(value) if isinstance(value, str) else None
 
 
 class ShowProposal(ButtonData, prefix="prop.d"):

@@ -3,14 +3,17 @@ naming things by ids staff cannot change; anything else is the one stale answer.
 
 from __future__ import annotations
 
+import ast
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
 from bot.app import App
 from bot.backends.memory import MemoryBackend
+from bot.core.callbacks import MAX_BYTES, ButtonData, Id, InvalidData, Token
 from bot.core.clock import FrozenClock
 from storage import persons
 from tests.conftest import make_app, onboard, text
@@ -98,3 +101,67 @@ def test_the_language_buttons_offer_every_catalog() -> None:
     from handlers.language import Language
 
     assert get_args(Language) == LOCALES
+
+
+def test_no_handler_parses_a_number_itself() -> None:
+    """Numbers come from typed button data or ``bot.core.arguments``, never from a
+    flow's own ``isdigit`` and ``int``: those accepted ``²`` and any length."""
+    handlers = Path(__file__).resolve().parent.parent / "handlers"
+    for path in handlers.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute):
+                assert node.attr not in ("isdigit", "isdecimal", "isnumeric"), path.name
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id != "int", f"{path.name}:{node.lineno}"
+
+
+def test_every_flow_button_is_typed_and_fits_telegram() -> None:
+    from handlers import FLOWS
+
+    prefixes = [action.name for flow in FLOWS for action in flow.actions]
+    assert len(prefixes) == len(set(prefixes)) > 60
+    for flow in FLOWS:
+        for action in flow.actions:
+            assert issubclass(action.data, ButtonData) and action.data.prefix == action.name
+            with pytest.raises(InvalidData):
+                action.data.unpack(action.name + ":x" * 40)  # past 64 bytes
+            assert len(action.name.encode()) < MAX_BYTES
+
+
+class Sample(ButtonData, prefix="t.sample"):
+    item: Id
+    kind: Literal["a", "b"]
+    code: Token | None = None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "t.sample",
+        "t.sample:1",
+        "t.sample:²:a",
+        "t.sample:٣:a",
+        "t.sample:+1:a",
+        "t.sample:-1:a",
+        "t.sample: 1:a",
+        "t.sample:" + "9" * 20 + ":a",
+        f"t.sample:{2**63}:a",
+        "t.sample:1:c",
+        "t.sample:1:a:",
+        "t.sample:1:a:x:y",
+        "t.sample:1:a:" + "é" * 21,
+        "t.other:1:a",
+    ],
+)
+def test_typed_data_refuses_what_it_does_not_declare(data: str) -> None:
+    with pytest.raises(InvalidData):
+        Sample.unpack(data)
+
+
+def test_typed_data_round_trips_and_leaves_trailing_defaults_out() -> None:
+    assert Sample(item=12, kind="a").pack() == "t.sample:12:a"
+    assert Sample.unpack("t.sample:12:a") == Sample(item=12, kind="a")
+    largest = Sample(item=2**63 - 1, kind="b", code="2A004")
+    assert Sample.unpack(largest.pack()) == largest
+    with pytest.raises(ValueError):
+        Sample(item=2**63 - 1, kind="a", code="x" * 40).pack()  # 71 bytes; 64 at most
