@@ -158,7 +158,8 @@ async def show_selection(ctx: Context, consultation: Consultation, offset: int =
     if offset + PAGE < len(items):
         choices.append(Choice(ctx._("Next page"), SelectionPage(offset=offset + PAGE).pack()))
     if offset > 0:
-        choices.append(Choice(ctx._("Previous page"), SelectionPage(offset=offset - PAGE).pack()))
+        previous = SelectionPage(offset=max(0, offset - PAGE))
+        choices.append(Choice(ctx._("Previous page"), previous.pack()))
     if any(p.id in marks for p in open_items):
         choices.append(Choice(ctx._("Announce the results"), Announce().pack()))
     ctx.reply("\n".join(lines), choices)
