@@ -168,9 +168,10 @@ class Router:
         *,
         audience: Audience | None = None,
         phases: Sequence[str] | None = None,
+        group_ok: bool = False,
         reveals: Reveals | None = None,
     ) -> Callable[[StepFn], StepFn]:
-        rules = self._rules(audience, phases, False, reveals)
+        rules = self._rules(audience, phases, group_ok, reveals)
 
         def decorator(fn: StepFn) -> StepFn:
             self._add_step(Step(name, fn, rules))
@@ -189,12 +190,13 @@ class Router:
         *,
         audience: Audience | None = None,
         phases: Sequence[str] | None = None,
+        group_ok: bool = False,
         reveals: Reveals | None = None,
     ) -> Callable[
         [Callable[[Context, D], Awaitable[None]]], Callable[[Context, D], Awaitable[None]]
     ]:
         """A button's handler, declared with the typed data it reads (its prefix names it)."""
-        rules = self._rules(audience, phases, False, reveals)
+        rules = self._rules(audience, phases, group_ok, reveals)
 
         def decorator(
             fn: Callable[[Context, D], Awaitable[None]],
