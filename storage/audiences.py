@@ -196,6 +196,12 @@ async def count_by_backend(
     return await _per_backend(db, *_condition(audience, consultation_id, agents_may_support))
 
 
+async def matching(db: Database, cond: str, params: list[Any]) -> Targets:
+    """The persons meeting ``cond`` (a condition on ``persons p``), for audiences
+    defined elsewhere: the followers of a proposal (``storage.follows``)."""
+    return await _targets(db, cond, params)
+
+
 async def reminder_targets(
     db: Database, phase_kind: str, consultation_id: int, *, agents_may_support: bool = False
 ) -> Targets:

@@ -14,8 +14,8 @@ from typing import Any, Literal
 from storage.db import Database
 from storage.instants import from_iso, to_iso
 
-PhaseKind = Literal["needs", "vote", "support", "selection"]
-PHASE_KINDS: tuple[PhaseKind, ...] = ("needs", "vote", "support", "selection")
+PhaseKind = Literal["needs", "vote", "support", "selection", "coconstruction"]
+PHASE_KINDS: tuple[PhaseKind, ...] = ("needs", "vote", "support", "selection", "coconstruction")
 
 
 @dataclass(frozen=True)

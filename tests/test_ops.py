@@ -34,7 +34,7 @@ def test_init_writes_a_config_that_checks(
     assert "telegram: token from the environment, polling" in out
     assert "needs 2027-01-25→2027-03-15" in out and out.strip().endswith("ok")
     loaded = load(config, env=ENV)
-    assert loaded.consultation is not None and len(loaded.consultation.phases) == 4
+    assert loaded.consultation is not None and len(loaded.consultation.phases) == 5
     assert "123:abc" not in config.read_text()
 
 

@@ -69,7 +69,7 @@ async def test_dates_are_checked_against_the_whole_calendar(chat: MemoryBackend)
     calendar = text(await chat.say("fr", "/calendrier"))
     assert "2. Vote des solutions — du 15 janvier 2027 au 5 février 2027" in calendar
     # the last phase may stay open-ended
-    assert "New dates of Phase 4" in text(await chat.say("boss", "/phase 4 dates 20/03/2027 -"))
+    assert "New dates of Phase 5" in text(await chat.say("boss", "/phase 5 dates 20/04/2027 -"))
 
 
 async def test_the_dates_step_keeps_asking_until_it_understands(chat: MemoryBackend) -> None:
@@ -190,6 +190,7 @@ async def test_jobs_are_derived_from_the_table_and_follow_its_changes(chat: Memo
             f"reminder:{(await phase(app, 'support')).id}:7",
             f"reminder:{(await phase(app, 'support')).id}:1",
             f"announce:{(await phase(app, 'selection')).id}",
+            f"announce:{(await phase(app, 'coconstruction')).id}",
         }
         now, real = app.services.clock.now(), datetime.now(PARIS)
         expected = datetime(2027, 2, 3, 9, tzinfo=PARIS) - now + real
@@ -285,6 +286,7 @@ async def test_a_phase_open_before_the_consultation_existed_is_no_news(
     await scheduler.start()
     await scheduler.settle()
     scheduler.shutdown()
-    assert scheduler.jobs() == {}
+    # only the co-construction, still to open, will be announced
+    assert set(scheduler.jobs()) == {f"announce:{(await phase(app, 'coconstruction')).id}"}
     assert await rows(app, "announce") == []
     await app.close()

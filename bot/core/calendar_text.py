@@ -17,6 +17,7 @@ PHASE_LABELS = {
     "vote": N_("vote on the proposals"),
     "support": N_("declaration of support"),
     "selection": N_("selection of the projects"),
+    "coconstruction": N_("co-construction with the volunteer collectivités"),
 }
 
 

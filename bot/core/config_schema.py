@@ -62,7 +62,7 @@ ServerPattern = Annotated[
     str, StringConstraints(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9*?.\[\]:-]+$")
 ]
 ThemeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
-PHASE_KINDS = ("needs", "vote", "support", "selection")
+PHASE_KINDS = ("needs", "vote", "support", "selection", "coconstruction")
 EARLIEST = date(2020, 1, 1)
 LATEST = date(2100, 1, 1)
 
@@ -137,7 +137,7 @@ Theme = Annotated[
 
 
 class PhaseEntry(_Section):
-    kind: Literal["needs", "vote", "support", "selection"]
+    kind: Literal["needs", "vote", "support", "selection", "coconstruction"]
     opens: Annotated[date, Field(ge=EARLIEST, lt=LATEST)]
     closes: Annotated[date, Field(ge=EARLIEST, lt=LATEST)] | None = None
 
@@ -150,6 +150,8 @@ class ConsultationSection(_Section):
     supports_per_collectivite: Cap | None = None
     contributions_per_day: Cap | None = None
     agents_may_support: bool = False
+    coconstruction_places: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    """Volunteer collectivités per selected proposal (storage.volunteers.DEFAULT_PLACES)."""
     themes: Annotated[list[Theme], Field(min_length=1, max_length=30)] | None = None
     reminder_days: Annotated[list[Annotated[int, Field(ge=1, le=60)]], Field(max_length=10)] = [
         7,
@@ -223,6 +225,7 @@ SETTING_KEYS = (
     "themes",
     "reminder_days",
     "send_hours",
+    "coconstruction_places",
 )
 """The consultation's keys kept in its settings (the rest are its columns)."""
 

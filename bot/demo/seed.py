@@ -18,11 +18,21 @@ from storage import consultations, contributions, memberships, persons, proposal
 from storage.consultations import PhaseKind
 from storage.db import Database
 from storage.memberships import MemberRole
+from storage.proposals import Status
 
 SLUG = "transformation-numerique-demo"
 TITLE = "Transformation numérique des collectivités territoriales"
 TITLE_EN = "Digital transformation of local authorities"
-DURATIONS: dict[PhaseKind, int | None] = {"needs": 50, "vote": 31, "support": 30, "selection": None}
+DURATIONS: dict[PhaseKind, int | None] = {
+    "needs": 50,
+    "vote": 31,
+    "support": 30,
+    "selection": 14,
+    "coconstruction": None,
+}
+SELECTED = 17
+"""The demo's first proposals are the 17 selected in May 2021; in the
+co-construction phase they are selected and the others not."""
 SETTINGS = {
     "title_en": TITLE_EN,
     "votes_per_person": 10,
@@ -50,7 +60,7 @@ def demo_phases(
     today: date, open_kind: PhaseKind
 ) -> list[tuple[PhaseKind, datetime, datetime | None]]:
     """Back-to-back phases; ``open_kind`` opened ten days ago (selection: yesterday)."""
-    kinds: list[PhaseKind] = ["needs", "vote", "support", "selection"]
+    kinds: list[PhaseKind] = ["needs", "vote", "support", "selection", "coconstruction"]
     index = kinds.index(open_kind)
     start = today - timedelta(days=1 if open_kind == "selection" else 10)
     for kind in reversed(kinds[:index]):
@@ -157,4 +167,7 @@ async def seed_proposals(db: Database, now: datetime, open_kind: PhaseKind) -> i
                         cap=None,
                         now=now,
                     )
+            if open_kind == "coconstruction":
+                status: Status = "selected" if index < SELECTED else "not_selected"
+                await proposals.set_status(db, proposal.id, status, now)
     return len(PROPOSALS)

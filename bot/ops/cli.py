@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     p_demo = sub.add_parser("demo", help="chat with Guichet in this terminal")
     p_demo.add_argument(
         "--phase",
-        choices=["needs", "vote", "support", "selection"],
+        choices=["needs", "vote", "support", "selection", "coconstruction"],
         default="needs",
         help="which phase is open now (default: needs)",
     )

@@ -59,6 +59,7 @@ votes_per_person = 10            # remove for no cap
 # supports_per_collectivite = 5  # no cap by default, as in 2021
 agents_may_support = false
 contributions_per_day = 5
+coconstruction_places = 10       # volunteer collectivités per selected proposal
 themes = ["mobility", "culture", "sharing", "citizen_services", "schools",
           "environment", "data", "administration"]
 
@@ -80,6 +81,11 @@ closes = 2027-05-15
 [[consultation.phases]]
 kind = "selection"
 opens = 2027-05-16
+closes = 2027-06-15
+
+[[consultation.phases]]
+kind = "coconstruction"          # volunteers co-build the selected proposals
+opens = 2027-06-16
 """
 
 
