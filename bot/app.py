@@ -13,6 +13,7 @@ from bot.core.dispatcher import Dispatcher
 from bot.core.i18n import Translations
 from bot.core.messages import Incoming, Reply
 from bot.delivery.outbox import Sender
+from bot.delivery.workspaces import WorkspaceKeeper
 from handlers import FLOWS
 from storage import events, refdata
 from storage.db import Database
@@ -24,6 +25,7 @@ class App:
     router: Dispatcher
     sender: Sender
     backends: dict[str, Backend] = field(default_factory=dict)
+    keeper: WorkspaceKeeper | None = None
 
     @classmethod
     async def create(
@@ -53,7 +55,9 @@ class App:
         backends: dict[str, Backend] = {}
         sender = Sender(services, backends)
         services.on_outbox = sender.wake
-        return cls(services, router, sender, backends)
+        keeper = WorkspaceKeeper(services, router.commands, backends)
+        services.on_workspace = keeper.wake
+        return cls(services, router, sender, backends, keeper)
 
     def add_backend(self, backend: Backend) -> None:
         self.backends[backend.name] = backend

@@ -95,7 +95,7 @@ def _member(r: aiosqlite.Row) -> Member:
 async def bind(
     db: Database,
     proposal_id: int,
-    backend: Platform,
+    backend: str,
     room: str,
     by: int | None,
     now: datetime,

@@ -42,6 +42,8 @@ class Services:
     translations: Translations
     command_prefixes: dict[str, str] = field(default_factory=dict)
     on_outbox: Callable[[], None] = lambda: None
+    on_workspace: Callable[[], None] = lambda: None
+    """Who belongs in a co-construction space changed: the keeper should look."""
     metrics: Metrics = field(default_factory=Metrics)
 
 

@@ -51,6 +51,8 @@ async def run(config: Config) -> int:
     settle_heap()
     tasks = [asyncio.create_task(b.run(app.handle, stop), name=b.name) for b in backends]
     tasks.append(asyncio.create_task(app.sender.run(stop), name="outbox"))
+    if app.keeper is not None:
+        tasks.append(asyncio.create_task(app.keeper.run(stop), name="workspaces"))
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for task in done:

@@ -34,6 +34,7 @@ from bot.backends.base import Blocked, DeliveryError, Dispatch, until_connected
 from bot.backends.matrix import render as matrix_render
 from bot.backends.matrix import session as matrix_session
 from bot.backends.matrix.send import MatrixOutgoing, Unreachable
+from bot.backends.matrix.workspace import MatrixWorkspace
 from bot.core.config import MatrixConfig
 from bot.core.context import Services
 from bot.core.i18n import N_
@@ -127,6 +128,7 @@ class MatrixBackend:
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
         self._greet: set[str] = set()
+        self.workspace = MatrixWorkspace(self)
 
     # -- the sync loop ---------------------------------------------------------------
     async def run(self, dispatch: Dispatch, stop: asyncio.Event) -> None:

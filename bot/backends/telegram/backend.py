@@ -41,6 +41,7 @@ from bot.backends.base import Dispatch
 from bot.backends.telegram.polling import ALLOWED_UPDATES, BACKOFF_MAX, Stopped, poll, sleep, until
 from bot.backends.telegram.render import DEEP_LINK_PAYLOAD, deep_link, menu
 from bot.backends.telegram.send import INTERACTIVE_RETRIES, edit, parse_chat_id, retry_seconds, send
+from bot.backends.telegram.workspace import TelegramWorkspace, member_handler
 from bot.core.config import ConfigError, TelegramConfig
 from bot.core.context import Services, command_name
 from bot.core.i18n import guess_locale
@@ -138,6 +139,7 @@ class TelegramBackend:
         self._application: TgApplication | None = None
         self._ready = asyncio.Event()
         self._dispatch: Dispatch | None = None
+        self.workspace = TelegramWorkspace(self)
 
     # -- lifecycle ------------------------------------------------------------------
     async def run(self, dispatch: Dispatch, stop: asyncio.Event) -> None:
@@ -180,6 +182,7 @@ class TelegramBackend:
             builder = builder.updater(None)
         application: TgApplication = builder.build()
         application.add_handler(CallbackQueryHandler(self._on_callback))
+        application.add_handler(member_handler(self.services))
         application.add_handler(
             MessageHandler(
                 filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION), self._on_message

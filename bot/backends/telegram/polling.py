@@ -33,7 +33,7 @@ OFFSET_KEY = "telegram:offset"
 OFFSET_MAX_AGE = timedelta(hours=24)
 """Telegram keeps unconfirmed updates for 24 hours, so an older offset resumes
 nothing, and it may point past the ids Telegram restarts from after a quiet week."""
-ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
+ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.CHAT_MEMBER)
 BACKOFF_MAX = 30.0
 
 
