@@ -36,7 +36,7 @@ async def test_migration_keeps_the_notices_and_accepts_the_new_kind(tmp_path: Pa
     db = await Database.open(tmp_path / "old.db", migrate=False)
     await db.schema_version()
     for version, name, sql in migration_files():
-        if name.startswith("0010"):
+        if name.startswith("0011"):
             break
         await db.conn.executescript(
             f"BEGIN;\n{sql}\n;INSERT INTO schema_version VALUES ({version}, '{name}', 'x');COMMIT;"
@@ -48,7 +48,7 @@ async def test_migration_keeps_the_notices_and_accepts_the_new_kind(tmp_path: Pa
         " INSERT INTO phase_notices(phase_id, kind, outcome, created_at)"
         " VALUES (1, 'announce', 'sent', 'x'); COMMIT;"
     )
-    assert "0010_coconstruction.sql" in await db.migrate()
+    assert "0011_coconstruction.sql" in await db.migrate()
     assert await db.fetchval("SELECT COUNT(*) FROM phase_notices") == 1
     assert await db.fetchall("PRAGMA foreign_key_check") == []
     await db.execute(
