@@ -51,7 +51,7 @@ def test_init_writes_a_config_that_checks(
         ),
         (
             ('kind = "vote"', 'kind = "voting"'),
-            "consultation.phases[2].kind: Input should be 'needs', 'vote', 'support', 'selection' or",
+            "consultation.phases[2].kind: Input should be 'needs', 'vote', 'support', 'selection'",
         ),
         (
             ("opens = 2027-03-16", 'opens = "mid-march"'),
