@@ -208,3 +208,14 @@ async def test_live_index_loads_at_start_and_follows_every_change(
             assert index.needs == {} and set(index.proposals) == {proposal.id}
     finally:
         await db.close()
+
+
+def test_needs_added_after_a_fit_on_almost_nothing_are_found() -> None:
+    """A first question on an empty index used to fix a vocabulary of nothing: the needs
+    added next became zero vectors, alike to nothing, until twenty more changes."""
+    index = SimilarityIndex()
+    assert index.similar_needs("cimetière") == []
+    index.put_need(Need(1, "Logiciel pour le cimetière et les concessions", "24081"))
+    index.put_proposal(1, CEMETERY)
+    assert [m.id for m in index.similar_needs("concessions du cimetière")] == [1]
+    assert [m.id for m in index.suggest_proposals("concessions du cimetière")] == [1]

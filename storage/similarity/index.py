@@ -122,9 +122,8 @@ class SimilarityIndex:
         self._since_fit = 0
 
     def _ready(self) -> tuple[Vectoriser, Any]:
-        if self._vectoriser is None or self._since_fit + len(self._pending) > max(
-            20, self.refit_ratio * self._fitted_size
-        ):
+        changed = self._since_fit + len(self._pending)
+        if self._vectoriser is None or changed > self.refit_ratio * self._fitted_size:
             self.refit()
         elif self._pending:
             self._apply_pending()
