@@ -18,6 +18,7 @@ from bot.core.metrics import Metrics
 from storage import audit, consultations, outbox, persons
 from storage.conversations import Conversation
 from storage.db import Database
+from storage.similarity.sync import Indexes
 
 if TYPE_CHECKING:
     from bot.core.router import Command
@@ -45,6 +46,7 @@ class Services:
     on_workspace: Callable[[], None] = lambda: None
     """Who belongs in a co-construction space changed: the keeper should look."""
     metrics: Metrics = field(default_factory=Metrics)
+    similarity: Indexes = field(default_factory=Indexes)
 
 
 @dataclass(frozen=True)

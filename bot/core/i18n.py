@@ -18,7 +18,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 from bot.core.clock import PARIS
 from bot.core.french import Named
@@ -65,6 +65,10 @@ class Translator:
 
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self._babel)
+
+    def percent(self, value: float) -> str:
+        """A share as people read it: "43 %" in French (with its no-break space), "43%"."""
+        return format_percent(value, locale=self._babel)
 
     def date(self, at: datetime, fmt: str = "long") -> str:
         day = at.astimezone(PARIS).date()

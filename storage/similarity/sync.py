@@ -9,7 +9,9 @@ since the last one, re-reads only those items and deletes the rows read.
 
 Fitting and folding changes in run in a worker thread, so a refit does not
 stall the event loop; the lock keeps one coroutine at a time on the index,
-which is not thread-safe.
+which is not thread-safe. In the bot each event is one transaction, so the
+index is read inside it: ask it before writing in that event, not after (a
+rolled-back write would otherwise stay in the index).
 """
 
 from __future__ import annotations
@@ -121,3 +123,24 @@ def _among(ids: Sequence[int] | None) -> str:
 
 def _params(consultation_id: int, ids: Sequence[int] | None) -> tuple[object, ...]:
     return (consultation_id,) if ids is None else (consultation_id, json.dumps(list(ids)))
+
+
+class Indexes:
+    """The live index of each consultation, made at its first use.
+
+    Not at start-up: building one imports scikit-learn (about 100 MB), which a
+    bot whose people never write a need should not carry. The first question
+    after a start rebuilds the index from the database.
+    """
+
+    def __init__(self, thresholds: Thresholds | None = None) -> None:
+        self.thresholds = thresholds
+        self._live: dict[int, LiveIndex] = {}
+
+    def of(self, db: Database, consultation_id: int) -> LiveIndex:
+        live = self._live.get(consultation_id)
+        if live is None or live.db is not db:
+            live = self._live[consultation_id] = LiveIndex(
+                db, consultation_id, thresholds=self.thresholds
+            )
+        return live
