@@ -17,6 +17,7 @@ from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
 from bot.core.text import clean_line
+from handlers import likeness
 from handlers.common import place, require_consultation, stale_button
 from handlers.proposal_common import cap
 from storage import collectivites, contributions, memberships
@@ -186,6 +187,19 @@ async def summary(ctx: Context) -> None:
     if not data.get("edit_id") and len(await _member_codes(ctx)) > 1:
         choices.append(Choice(ctx._("Change the collectivité"), ChangeField(field="code").pack()))
     choices.append(Choice(ctx._("Cancel"), CancelNeed().pack()))
+    if consultation is not None:
+        edit_id = data.get("edit_id")
+        lines, more = await likeness.for_need(
+            ctx,
+            consultation.id,
+            title=str(data["title"]),
+            body=str(data["body"]),
+            collectivite=found.code,
+            editing=edit_id if isinstance(edit_id, int) else None,
+        )
+        if lines:
+            text += "\n\n" + "\n".join(lines)
+        choices += more
     ctx.ask(CONFIRM_STEP, text, choices)
 
 

@@ -23,8 +23,9 @@ from handlers.review import (
     show_contribution_queue,
     waiting_contribution,
 )
-from storage import proposals
+from storage import contributions, proposals
 from storage.consultations import Consultation
+from storage.contributions import Contribution
 
 router = Router("proposal_admin", audience="staff", reveals="staff")
 FIELD_STEP = "padm.field"
@@ -163,6 +164,7 @@ async def theme(ctx: Context, pressed: NewTheme) -> None:
     group = data.get("group")
     grouped = group if isinstance(group, int) else 0
     item = await waiting_contribution(ctx, grouped) if group else None
+    cluster = await _cluster(ctx, data.get("group_all"))
     created = await proposals.create(
         ctx.db,
         consultation.id,
@@ -173,6 +175,18 @@ async def theme(ctx: Context, pressed: NewTheme) -> None:
     )
     await ctx.audit("proposal.create", f"proposal:{created.number}", title=created.title)
     ctx.end()
+    if cluster:
+        done = await group_into(ctx, cluster, created)
+        ctx.reply(
+            ctx.t.ngettext(
+                "Proposal {number} “{title}” is created, with {n} contribution.",
+                "Proposal {number} “{title}” is created, with {n} contributions.",
+                len(done),
+                number=created.number,
+                title=created.title,
+            )
+        )
+        return
     if item is None:
         ctx.reply(
             ctx._(
@@ -192,6 +206,17 @@ async def theme(ctx: Context, pressed: NewTheme) -> None:
         )
     )
     await show_contribution_queue(ctx)
+
+
+async def _cluster(ctx: Context, ids: object) -> list[Contribution]:
+    """The cluster ``/ressemblances`` handed over, those still waiting; [] if none was."""
+    if not isinstance(ids, list):
+        return []
+    rows = [await contributions.get(ctx.db, i) for i in ids if isinstance(i, int)]
+    waiting = [row for row in rows if row is not None and row.status == "submitted"]
+    if not waiting:
+        raise Refused(ctx._("None of these contributions is waiting any more."))
+    return waiting
 
 
 @router.command(

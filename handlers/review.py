@@ -18,10 +18,12 @@ from bot.core.context import Context, Recipient, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
+from handlers import likeness
 from handlers.common import quote, require_consultation, stale_button
 from storage import collectivites, contributions, proposals
 from storage.contributions import Contribution
 from storage.proposals import Proposal
+from storage.similarity.sync import need_text
 
 router = Router("review", audience="staff", reveals="staff")
 FIND_STEP = "rev.find"
@@ -50,6 +52,13 @@ class Reject(ButtonData, prefix="rev.rj"):
 
 
 class GroupInto(ButtonData, prefix="rev.to"):
+    proposal: Id
+
+
+class GroupSuggested(ButtonData, prefix="rev.sg"):
+    """A suggested proposal, pressed: the staff member's decision, not the suggestion's."""
+
+    contribution: Id
     proposal: Id
 
 
@@ -90,6 +99,31 @@ async def show_contribution_queue(ctx: Context, offset: int = 0) -> None:
     if total > 1:
         choices.append(
             Choice(ctx._("Next contribution"), ContributionQueue(offset=offset + 1).pack())
+        )
+    suggested = await likeness.suggested_proposals(
+        ctx, consultation.id, need_text(item.title, item.body), exclude_need=item.id
+    )
+    if suggested:
+        text += "\n\n" + ctx._("Suggested proposals:")
+    for proposal, value in suggested:
+        label = likeness.score(ctx, value)
+        text += "\n" + ctx._(
+            "{number}. “{title}” ({score} alike)",
+            number=proposal.number,
+            title=quote(proposal.title, 60),
+            score=label,
+        )
+        choices.append(
+            Choice(
+                ctx._(
+                    "Group into proposal {number} ({score})", number=proposal.number, score=label
+                ),
+                GroupSuggested(contribution=item.id, proposal=proposal.id).pack(),
+            )
+        )
+    if total > 1:
+        text += "\n\n" + ctx._(
+            "Waiting contributions that look alike: {command}", command=ctx.cmd("similar")
         )
     ctx.reply(text, choices)
 
@@ -283,6 +317,23 @@ async def find(ctx: Context, text: str) -> None:
             for p in matches
         ],
     )
+
+
+@router.action(GroupSuggested)
+async def to_suggested(ctx: Context, pressed: GroupSuggested) -> None:
+    item = await waiting_contribution(ctx, pressed.contribution)
+    proposal = await proposals.get(ctx.db, pressed.proposal)
+    if proposal is None or proposal.consultation_id != item.consultation_id:
+        raise stale_button(ctx)
+    await group_into(ctx, [item], proposal)
+    ctx.reply(
+        ctx._(
+            "Contribution no. {id} is grouped into proposal {number}.",
+            id=item.id,
+            number=proposal.number,
+        )
+    )
+    await show_contribution_queue(ctx)
 
 
 @router.action(GroupInto)
