@@ -74,7 +74,7 @@ async def create(
 
 _SELECT = (
     "SELECT id, author_id, text_fr, text_en, audience, recipients, not_before, created_at,"
-    " reported_at FROM broadcasts"
+    " reported_at, purged_sent FROM broadcasts"
 )
 
 
@@ -84,13 +84,17 @@ async def _with_statuses(db: Database, where: str, params: tuple[object, ...]) -
         return []
     ids = [int(r["id"]) for r in rows]
     marks = ", ".join("?" for _ in ids)
-    statuses: dict[int, dict[str, int]] = {i: {} for i in ids}
+    # Sent rows purged from the outbox (``outbox.purge``) still count as sent.
+    statuses: dict[int, dict[str, int]] = {
+        int(r["id"]): {"sent": int(r["purged_sent"])} if r["purged_sent"] else {} for r in rows
+    }
     for r in await db.fetchall(
         "SELECT broadcast_id, status, COUNT(*) AS n FROM outbox"
         f" WHERE broadcast_id IN ({marks}) GROUP BY broadcast_id, status",
         ids,
     ):
-        statuses[int(r["broadcast_id"])][str(r["status"])] = int(r["n"])
+        counts = statuses[int(r["broadcast_id"])]
+        counts[str(r["status"])] = counts.get(str(r["status"]), 0) + int(r["n"])
     return [
         Broadcast(
             id=int(r["id"]),

@@ -75,6 +75,9 @@ class Database:
     async def open(cls, path: str | Path, *, migrate: bool = True) -> Database:
         conn = await aiosqlite.connect(str(path), isolation_level=None)
         conn.row_factory = aiosqlite.Row
+        empty = not await (await conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")).fetchone()
+        if empty:  # only before the first table: what the outbox purge frees goes back
+            await conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=5000")
@@ -96,6 +99,16 @@ class Database:
         """
         await self.conn.execute("ANALYZE")
         self._analysed = await self._call(_sizes, self.conn._conn)
+
+    async def release_free_pages(self) -> None:
+        """Give the pages freed by deletions back to the file system.
+
+        Only for a file created with incremental auto-vacuum (every file first
+        opened here since migration 0009); elsewhere nothing happens. Holds the
+        connection like a transaction: the pragma runs outside one.
+        """
+        async with self._lock:
+            await self._call(_incremental_vacuum, self.conn._conn)
 
     async def close(self) -> None:
         await self.conn.close()
@@ -243,6 +256,11 @@ def _commit(conn: sqlite3.Connection, analysed: dict[str, int]) -> None:
                 log.warning("could not analyse %s", table, exc_info=True)
                 return
             analysed[table] = rows
+
+
+def _incremental_vacuum(conn: sqlite3.Connection) -> None:
+    # executescript steps the pragma to its end; execute() frees one page only.
+    conn.executescript("PRAGMA incremental_vacuum;")
 
 
 def _lastrowid(conn: sqlite3.Connection, sql: str, params: Params) -> int:

@@ -4,6 +4,11 @@ A row goes pending → sending (claimed, with a lease) → sent | failed | block
 or back to pending with a later ``not_before`` when the platform asks to wait
 or fails for a while. Rows carry the backend they go through so each
 platform's lane walks only its own, in (priority, id) order.
+
+A bulk message's text is stored once (``outbox_payloads``) and referenced by
+each recipient's row; a personal notice keeps its own in ``payload``. Sent
+rows are purged after a while (``purge``): the outbox holds what is still to
+do and what went wrong, not the history of every message.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
 from storage.db import Database
@@ -117,16 +122,25 @@ async def enqueue_batches(
     if not batches:
         return 0
     stamp, due = to_iso(now), to_iso(not_before or now)
+    stored: dict[str, int] = {}
+    for batch in batches:
+        if batch.payload not in stored:
+            stored[batch.payload] = await store_payload(db, batch.payload)
     values = ", ".join("(?, ?, ?)" for _ in batches)
     return await db.execute_rowcount(
         # The WITH after INSERT, not before: Python's sqlite3 (3.11) counts the rows
         # only of statements that begin with INSERT.
-        "INSERT INTO outbox(person_id, kind, payload, not_before, created_at, backend,"
-        f" priority, quiet, broadcast_id) WITH b(backend, payload, ids) AS (VALUES {values})"
-        " SELECT j.value, ?, b.payload, ?, ?, b.backend, ?, ?, ? FROM b, json_each(b.ids) j"
-        " ORDER BY j.value",
+        "INSERT INTO outbox(person_id, kind, payload, payload_id, not_before, created_at,"
+        " backend, priority, quiet, broadcast_id)"
+        f" WITH b(backend, payload_id, ids) AS (VALUES {values})"
+        " SELECT j.value, ?, '', b.payload_id, ?, ?, b.backend, ?, ?, ?"
+        " FROM b, json_each(b.ids) j ORDER BY j.value",
         [
-            *(value for batch in batches for value in batch),
+            *(
+                value
+                for batch in batches
+                for value in (batch.backend, stored[batch.payload], batch.person_ids)
+            ),
             kind,
             due,
             stamp,
@@ -135,6 +149,11 @@ async def enqueue_batches(
             broadcast_id,
         ],
     )
+
+
+async def store_payload(db: Database, payload: str) -> int:
+    """Keep a bulk message's JSON once; rows refer to it by the id returned."""
+    return await db.execute("INSERT INTO outbox_payloads(body) VALUES (?)", (payload,))
 
 
 def _claim(
@@ -146,9 +165,10 @@ def _claim(
     quiet_ok: bool,
 ) -> Claim:
     found = conn.execute(
-        "SELECT o.id, o.person_id, o.kind, o.payload, o.attempts,"
-        " i.identity, i.address, i.backend AS target"
-        " FROM outbox o LEFT JOIN identities i ON i.identity = ("
+        "SELECT o.id, o.person_id, o.kind, COALESCE(pl.body, o.payload) AS payload,"
+        " o.attempts, i.identity, i.address, i.backend AS target"
+        " FROM outbox o LEFT JOIN outbox_payloads pl ON pl.id = o.payload_id"
+        " LEFT JOIN identities i ON i.identity = ("
         "   SELECT identity FROM identities WHERE person_id = o.person_id"
         "   ORDER BY last_seen DESC LIMIT 1)"
         " WHERE o.status = 'pending' AND o.backend = ? AND o.not_before <= ?"
@@ -283,3 +303,51 @@ async def retry_later(db: Database, outbox_id: int, at: datetime, error: str) ->
 async def counts(db: Database) -> dict[str, int]:
     rows = await db.fetchall("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
     return {str(r["status"]): int(r["n"]) for r in rows}
+
+
+PURGE_BATCH = 5000
+"""Rows deleted per transaction: events wait for one batch at most, a few ms."""
+
+
+async def purge(db: Database, now: datetime, *, keep_days: int) -> int:
+    """Delete the rows sent more than ``keep_days`` ago; return how many.
+
+    What the reports need stays: failed and blocked rows are kept, and each
+    broadcast counts the sent rows it lost (``broadcasts.purged_sent``), so
+    its delivery report adds up as before. Bulk texts no row refers to any
+    more go too, and the freed pages back to the file system (a database
+    created since migration 0009 vacuums incrementally).
+    """
+    cutoff = to_iso(now - timedelta(days=keep_days))
+    purged = 0
+    while True:
+        async with db.transaction():
+            count = await db.run(_purge_batch, cutoff, PURGE_BATCH)
+        purged += count
+        if count < PURGE_BATCH:
+            break
+    async with db.transaction():
+        await db.execute(
+            "DELETE FROM outbox_payloads WHERE NOT EXISTS"
+            " (SELECT 1 FROM outbox o WHERE o.payload_id = outbox_payloads.id)"
+        )
+    await db.release_free_pages()
+    return purged
+
+
+def _purge_batch(conn: sqlite3.Connection, cutoff: str, limit: int) -> int:
+    rows = conn.execute(
+        "SELECT id, broadcast_id FROM outbox WHERE status = 'sent' AND sent_at < ?"
+        " ORDER BY sent_at LIMIT ?",
+        (cutoff, limit),
+    ).fetchall()
+    per_broadcast: dict[int, int] = {}
+    for row in rows:
+        if row[1] is not None:
+            per_broadcast[row[1]] = per_broadcast.get(row[1], 0) + 1
+    conn.executemany(
+        "UPDATE broadcasts SET purged_sent = purged_sent + ? WHERE id = ?",
+        [(n, b) for b, n in per_broadcast.items()],
+    )
+    conn.executemany("DELETE FROM outbox WHERE id = ?", [(row[0],) for row in rows])
+    return len(rows)

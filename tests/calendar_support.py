@@ -45,8 +45,13 @@ async def phase(app: App, kind: str) -> Phase:
 
 
 async def rows(app: App, kind: str | None = None) -> list[Any]:
-    """Outbox rows, oldest first, optionally of one kind."""
-    sql = "SELECT o.*, p.display_name FROM outbox o JOIN persons p ON p.id = o.person_id"
+    """Outbox rows, oldest first, optionally of one kind, with their text as ``payload``
+    (a bulk message's is stored once, in ``outbox_payloads``)."""
+    sql = (
+        "SELECT COALESCE(pl.body, o.payload) AS payload, o.*, p.display_name"
+        " FROM outbox o JOIN persons p ON p.id = o.person_id"
+        " LEFT JOIN outbox_payloads pl ON pl.id = o.payload_id"
+    )
     params: tuple[str, ...] = ()
     if kind is not None:
         sql += " WHERE o.kind = ?"

@@ -60,7 +60,11 @@ async def test_fan_out_renders_once_per_language_and_prefix_in_person_order(
         )
     assert count == 7
     assert sorted(rendered) == [("en", "!"), ("en", "/"), ("fr", "!"), ("fr", "/")]
-    found = await db.fetchall("SELECT person_id, backend, payload FROM outbox ORDER BY id")
+    found = await db.fetchall(
+        "SELECT person_id, backend, body AS payload FROM outbox o"
+        " JOIN outbox_payloads pl ON pl.id = o.payload_id ORDER BY o.id"
+    )
+    assert await db.fetchval("SELECT COUNT(*) FROM outbox_payloads") == 4  # one per text
     assert [(r["person_id"], r["backend"], json.loads(r["payload"])["text"]) for r in found] == [
         (1, "telegram", "fr /aide"),
         (2, "matrix", "en !help"),

@@ -47,6 +47,8 @@ class Limits:
     title_chars: int = 120
     text_chars: int = 2000
     processed_events_days: int = 30
+    # Sent outbox rows are purged this long after they went (failed ones stay).
+    outbox_sent_days: int = 7
     # What the platforms let the bot send (see bot/limits.py): Telegram's
     # published 30 messages/s unless Telegram granted the bot more.
     telegram_messages_per_second: float = 30.0

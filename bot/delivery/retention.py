@@ -1,4 +1,5 @@
-"""The daily clean-up: personal data past its retention period, old event ids.
+"""The daily clean-up: personal data past its retention period, old event ids,
+outbox rows sent long enough ago.
 
 Run by the scheduler once a day (and at start-up, so a bot that was down
 catches up); the erasure is the same as ``/supprimer_compte``.
@@ -10,7 +11,7 @@ import logging
 from datetime import timedelta
 
 from bot.core.context import Services
-from storage import events, personal_data
+from storage import events, outbox, personal_data
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ async def enforce(services: Services) -> int:
         await personal_data.scrub(db)
     async with db.transaction():
         await events.forget_older_than(db, now, services.config.limits.processed_events_days)
+    await outbox.purge(db, now, keep_days=services.config.limits.outbox_sent_days)
     await db.optimize()  # a day of growth: keep the planner's statistics current
     if erased:
         log.warning("retention: erased the personal data of %d inactive person(s)", erased)

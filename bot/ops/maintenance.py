@@ -38,6 +38,7 @@ title_chars = 120
 text_chars = 2000
 telegram_messages_per_second = 30.0   # Telegram's rate; more only if Telegram granted it
 matrix_messages_per_second = 2.0      # what the homeserver's rate limits let the bot send
+outbox_sent_days = 7                  # sent messages are purged from the outbox after this
 
 # Telegram: remove this section to run without it.
 [telegram]
