@@ -87,6 +87,8 @@ class LimitsSection(_Section):
     text_chars: Annotated[int, Field(ge=100, le=4000)] = 2000
     # Platforms redeliver within a day; a year of event ids is only a bigger table.
     processed_events_days: Annotated[int, Field(ge=1, le=365)] = 30
+    # Sent messages leave the outbox after this; failed ones stay for the reports.
+    outbox_sent_days: Annotated[int, Field(ge=1, le=365)] = 7
     telegram_messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 30.0
     matrix_messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 2.0
     messages_per_minute: Annotated[int, Field(ge=1, le=600)] = 30
