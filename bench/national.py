@@ -208,7 +208,10 @@ class Run:
                 await prober
         p50, _ = _percentiles(waits)
         worst = max(waits) * 1000 if waits else 0.0
-        return result, f"probe: {len(waits)} events, p50 {p50:.1f} ms, max {worst:.0f} ms; peak {rss.peak:.0f} MiB"
+        return result, (
+            f"probe: {len(waits)} events, p50 {p50:.1f} ms, max {worst:.0f} ms;"
+            f" peak {rss.peak:.0f} MiB"
+        )
 
     async def settle(self) -> None:
         """Let the sender deliver what is due."""
@@ -308,10 +311,7 @@ async def review(run: Run, tmp: Path) -> None:
     source = tmp / "proposals.json"
     source.write_text(json.dumps(rows), encoding="utf-8")
     await proposal_import.load(run.db, source, themes.keys(consultation), run.clock.now())
-    ids = [
-        int(r[0])
-        for r in await run.db.fetchall("SELECT id FROM contributions ORDER BY id")
-    ]
+    ids = [int(r[0]) for r in await run.db.fetchall("SELECT id FROM contributions ORDER BY id")]
     for chunk_start in range(0, len(ids), 300):
         chunk = ids[chunk_start : chunk_start + 300]
         number = chunk_start // 300 % PROPOSALS + 1
@@ -428,7 +428,7 @@ async def main(args: argparse.Namespace) -> None:
                 communes = communes[:: max(1, len(communes) // args.communes)][: args.communes]
             users = await onboarding(run, communes)
             await run.day(datetime(2027, 2, 15, 10, tzinfo=PARIS))
-            authors = await needs(run, users)
+            await needs(run, users)
             await remind(run, "needs", 7)
             await run.day(datetime(2027, 3, 20, 10, tzinfo=PARIS))
             await review(run, tmp)
@@ -449,7 +449,7 @@ async def main(args: argparse.Namespace) -> None:
             await run.day(datetime(2027, 5, 12, 10, tzinfo=PARIS))  # a week on: the purge
             run.begin("end")
             rows = await app.services.db.fetchval("SELECT COUNT(*) FROM outbox")
-            run.end(f"{backend.delivered:,} delivered; {rows:,} outbox rows left; {len(authors):,} authors")
+            run.end(f"{backend.delivered:,} delivered; {rows:,} outbox rows left")
         finally:
             stop.set()
             await sender
