@@ -316,7 +316,7 @@ async def purge(db: Database, now: datetime, *, keep_days: int) -> int:
     broadcast counts the sent rows it lost (``broadcasts.purged_sent``), so
     its delivery report adds up as before. Bulk texts no row refers to any
     more go too, and the freed pages back to the file system (a database
-    created since migration 0011 vacuums incrementally).
+    created since migration 0012 vacuums incrementally).
     """
     cutoff = to_iso(now - timedelta(days=keep_days))
     purged = 0
