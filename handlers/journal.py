@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 
-from bot.core.arguments import whole_number
+from bot.core.arguments import MAX_PAGE, CommandArgs, Page
 from bot.core.callbacks import ButtonData, Id
-from bot.core.context import Context, Refused
+from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
@@ -21,7 +21,6 @@ from storage import audit
 router = Router("journal", audience="admin", reveals="staff")
 
 PAGE = 10
-MAX_PAGE = 999_999
 
 
 class JournalPage(ButtonData, prefix="jr.p"):
@@ -62,27 +61,23 @@ async def show_page(ctx: Context, page: int) -> None:
     ctx.reply("\n".join([head, *(_entry(ctx, e) for e in entries)]), choices)
 
 
+class JournalArgs(CommandArgs):
+    usage = N_(
+        "Type {command} alone for the latest entries, or followed by a page "
+        "number, e.g. {command} 2"
+    )
+    page: Page = 1
+
+
 @router.command(
     "journal",
     "journal",
     "audit",
     N_("The log of staff actions, newest first: add a page number to go further"),
+    args=JournalArgs,
 )
-async def journal(ctx: Context) -> None:
-    args = ctx.incoming.args
-    if not args:
-        await show_page(ctx, 1)
-        return
-    page = whole_number(args[0], most=MAX_PAGE) if len(args) == 1 else None
-    if page is None:
-        raise Refused(
-            ctx._(
-                "Type {command} alone for the latest entries, or followed by a page "
-                "number, e.g. {command} 2",
-                command=ctx.cmd("journal"),
-            )
-        )
-    await show_page(ctx, page)
+async def journal(ctx: Context, args: JournalArgs) -> None:
+    await show_page(ctx, args.page)
 
 
 @router.action(JournalPage)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from bot.core import themes
-from bot.core.arguments import whole_number
+from bot.core.arguments import CommandArgs, Page, whole_number
 from bot.core.callbacks import ButtonData, Id, Token, is_token
 from bot.core.context import Context, Refused
 from bot.core.i18n import N_
@@ -219,26 +219,23 @@ async def _cluster(ctx: Context, ids: object) -> list[Contribution]:
     return waiting
 
 
+class EditArgs(CommandArgs):
+    usage = N_("Type {command} followed by the proposal number, e.g. {command} 12")
+    number: Page
+
+
 @router.command(
     "edit_proposal",
     "modifier_proposition",
     "edit_proposal",
     N_("Change a proposal: its number, title, summary or theme"),
+    args=EditArgs,
 )
-async def edit(ctx: Context) -> None:
+async def edit(ctx: Context, args: EditArgs) -> None:
     consultation = await require_consultation(ctx)
-    args = ctx.incoming.args
-    number = whole_number(args[0], most=999_999) if len(args) == 1 else None
-    if number is None:
-        raise Refused(
-            ctx._(
-                "Type {command} followed by the proposal number, e.g. {command} 12",
-                command=ctx.cmd("edit_proposal"),
-            )
-        )
-    found = await proposals.by_number(ctx.db, consultation.id, number)
+    found = await proposals.by_number(ctx.db, consultation.id, args.number)
     if found is None:
-        raise Refused(ctx._("There is no proposal {number}.", number=args[0]))
+        raise Refused(ctx._("There is no proposal {number}.", number=args.number))
     labels = {
         "number": ctx._("Number"),
         "title": ctx._("Title"),

@@ -9,10 +9,12 @@ tells its author through the outbox, in the author's language.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from bot.core import themes
-from bot.core.arguments import whole_number, whole_numbers
+from bot.core.arguments import CommandArgs, Number, whole_number
 from bot.core.callbacks import ButtonData, Id
 from bot.core.context import Context, Recipient, Refused
 from bot.core.i18n import N_
@@ -357,28 +359,29 @@ async def to_existing(ctx: Context, pressed: GroupInto) -> None:
 
 
 # -- typed equivalent for grouping several at once -----------------------------------
+class GroupArgs(CommandArgs):
+    usage = N_(
+        "Type {command} followed by the proposal number, then the "
+        "contribution numbers, e.g. {command} 5 12 13 14"
+    )
+    proposal: Number
+    contributions: Annotated[list[Number], Field(min_length=1)]
+
+
 @router.command(
     "group",
     "regrouper",
     "group",
     N_("Group contributions into a proposal: proposal number, then their numbers"),
+    args=GroupArgs,
 )
-async def group_command(ctx: Context) -> None:
+async def group_command(ctx: Context, args: GroupArgs) -> None:
     consultation = await require_consultation(ctx)
-    numbers = whole_numbers(ctx.incoming.args, most=999_999_999)
-    if numbers is None or len(numbers) < 2:
-        raise Refused(
-            ctx._(
-                "Type {command} followed by the proposal number, then the "
-                "contribution numbers, e.g. {command} 5 12 13 14",
-                command=ctx.cmd("group"),
-            )
-        )
-    proposal = await proposals.by_number(ctx.db, consultation.id, numbers[0])
+    proposal = await proposals.by_number(ctx.db, consultation.id, args.proposal)
     if proposal is None:
-        raise Refused(ctx._("There is no proposal {number}.", number=numbers[0]))
+        raise Refused(ctx._("There is no proposal {number}.", number=args.proposal))
     items = []
-    for raw in numbers[1:]:
+    for raw in args.contributions:
         item = await contributions.get(ctx.db, raw)
         if item is None or item.consultation_id != consultation.id:
             raise Refused(ctx._("There is no contribution no. {id}.", id=raw))

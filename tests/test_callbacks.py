@@ -13,6 +13,7 @@ import pytest
 
 from bot.app import App
 from bot.backends.memory import MemoryBackend
+from bot.core.arguments import InvalidArguments
 from bot.core.callbacks import MAX_BYTES, ButtonData, Id, InvalidData, Token
 from bot.core.clock import FrozenClock
 from storage import persons
@@ -165,3 +166,37 @@ def test_typed_data_round_trips_and_leaves_trailing_defaults_out() -> None:
     assert Sample.unpack(largest.pack()) == largest
     with pytest.raises(ValueError):
         Sample(item=2**63 - 1, kind="a", code="x" * 40).pack()  # 71 bytes; 64 at most
+
+
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        ("/journal ²", "/journal 2"),
+        ("/journal 1 2", "/journal 2"),
+        ("/modifier_proposition " + "9" * 20, "/modifier_proposition 12"),
+        ("/modifier_proposition", "/modifier_proposition 12"),
+        ("/regrouper 1", "/regrouper 5 12 13 14"),
+        ("/regrouper 1 ²", "/regrouper 5 12 13 14"),
+        ("/regrouper ٣ 4", "/regrouper 5 12 13 14"),
+    ],
+)
+async def test_typed_command_arguments_get_the_usage_line(
+    chat: MemoryBackend, caplog: pytest.LogCaptureFixture, command: str, usage: str
+) -> None:
+    await _role(chat, "admin", "admin")
+    said = text(await chat.say("admin", command))
+    assert usage in said and "Tapez" in said, said
+    assert _errors(caplog) == []
+
+
+def test_command_arguments_fill_fields_in_order_and_a_list_takes_the_rest() -> None:
+    from handlers.journal import JournalArgs
+    from handlers.review import GroupArgs
+
+    assert JournalArgs.parse(()).page == 1
+    assert JournalArgs.parse(("3",)).page == 3
+    parsed = GroupArgs.parse(("5", "12", "13"))
+    assert (parsed.proposal, parsed.contributions) == (5, [12, 13])
+    for words in ((), ("5",), ("5", "x"), ("5", "-1"), ("1" * 10, "2")):
+        with pytest.raises(InvalidArguments):
+            GroupArgs.parse(words)

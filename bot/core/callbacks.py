@@ -37,7 +37,7 @@ class InvalidData(ValueError):
     """Button data no declaration accepts: unknown, forged, or from an older version."""
 
 
-def _ascii_digits(value: object) -> object:
+def ascii_digits(value: object) -> object:
     """Refuse before pydantic converts: it would read ``٣`` or ``+3`` as an int."""
     if isinstance(value, str) and not _DIGITS.fullmatch(value):
         raise ValueError("not a whole number in ASCII digits")
@@ -50,7 +50,7 @@ def _token(value: object) -> object:
     return value
 
 
-Id = Annotated[int, BeforeValidator(_ascii_digits), Field(ge=0, le=MAX_ID)]
+Id = Annotated[int, BeforeValidator(ascii_digits), Field(ge=0, le=MAX_ID)]
 """A stored row's id, a page or an offset: 0 to the largest SQLite INTEGER."""
 Token = Annotated[str, BeforeValidator(_token)]
 """A code or a key (INSEE code, theme key): 1 to 40 bytes, no separator, no space.

@@ -11,6 +11,7 @@ import logging
 import sqlite3
 
 from bot.core import rules
+from bot.core.arguments import InvalidArguments
 from bot.core.callbacks import InvalidData, prefix_of
 from bot.core.clock import to_iso
 from bot.core.context import Context, Refused, Services
@@ -160,9 +161,18 @@ class Dispatcher(Router):
         if refused:
             ctx.reply(refused)
             return
-        if command.key != "cancel":
-            ctx.end()
-        await command.fn(ctx)
+        if command.args is None:
+            if command.key != "cancel":
+                ctx.end()
+            await command.fn(ctx)
+            return
+        try:
+            parsed = command.args.parse(ctx.incoming.args)
+        except InvalidArguments:
+            # Refused, as the handlers did: rolled back, so a pending step stays.
+            raise Refused(ctx._(command.args.usage, command=ctx.cmd(command.key))) from None
+        ctx.end()
+        await command.fn(ctx, parsed)
 
     async def _choice(self, ctx: Context, data: str) -> None:
         action = self._actions.get(prefix_of(data))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
+from bot.core.arguments import CommandArgs
 from bot.core.callbacks import ButtonData
 from bot.core.context import Context
 from bot.core.rules import Audience, Reveals, Rules
@@ -18,6 +19,7 @@ CommandFn = Callable[[Context], Awaitable[None]]
 StepFn = Callable[[Context, str], Awaitable[None]]
 ActionFn = Callable[[Context, Any], Awaitable[None]]
 D = TypeVar("D", bound=ButtonData)
+A = TypeVar("A", bound=CommandArgs)
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,11 @@ class Command:
     fr: str
     en: str
     summary: str
-    fn: CommandFn
+    fn: Callable[..., Awaitable[None]]
     rules: Rules = field(default_factory=Rules)
     suggested: frozenset[str] | None = None
+    args: type[CommandArgs] | None = None
+    """The arguments' declaration; its handler then receives them parsed."""
 
     @property
     def audience(self) -> Audience:
@@ -133,6 +137,7 @@ class Router:
             reveals=reveals or self.reveals,
         )
 
+    @overload
     def command(
         self,
         key: str,
@@ -140,17 +145,52 @@ class Router:
         en: str,
         summary: str,
         *,
+        args: None = None,
         audience: Audience | None = None,
         phases: Sequence[str] | None = None,
         suggested: Sequence[str] | None = None,
         group_ok: bool = False,
         reveals: Reveals | None = None,
-    ) -> Callable[[CommandFn], CommandFn]:
-        rules = self._rules(audience, phases, group_ok, reveals)
+    ) -> Callable[[CommandFn], CommandFn]: ...
 
-        def decorator(fn: CommandFn) -> CommandFn:
-            offered = frozenset(suggested) if suggested else None
-            self._add_command(Command(key, fr, en, summary, fn, rules, offered))
+    @overload
+    def command(
+        self,
+        key: str,
+        fr: str,
+        en: str,
+        summary: str,
+        *,
+        args: type[A],
+        audience: Audience | None = None,
+        phases: Sequence[str] | None = None,
+        suggested: Sequence[str] | None = None,
+        group_ok: bool = False,
+        reveals: Reveals | None = None,
+    ) -> Callable[
+        [Callable[[Context, A], Awaitable[None]]], Callable[[Context, A], Awaitable[None]]
+    ]: ...
+
+    def command(
+        self,
+        key: str,
+        fr: str,
+        en: str,
+        summary: str,
+        *,
+        args: type[CommandArgs] | None = None,
+        audience: Audience | None = None,
+        phases: Sequence[str] | None = None,
+        suggested: Sequence[str] | None = None,
+        group_ok: bool = False,
+        reveals: Reveals | None = None,
+    ) -> Callable[[Any], Any]:
+        """A command, its rules and, if it takes typed ``args``, their declaration."""
+        rules = self._rules(audience, phases, group_ok, reveals)
+        offered = frozenset(suggested) if suggested else None
+
+        def decorator(fn: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+            self._add_command(Command(key, fr, en, summary, fn, rules, offered, args))
             return fn
 
         return decorator
