@@ -54,17 +54,11 @@ async def refusal(ctx: Context, rules: Rules) -> str | None:
     The audience comes first: whoever may not use it at all is not told when
     it would open.
     """
-    if rules.audience == "admin" and not ctx.person.is_admin:
-        return ctx._("This command is reserved for administrators.")
-    if rules.audience == "staff" and not ctx.person.is_staff:
-        return ctx._("This command is reserved for the consultation staff.")
-    if rules.audience == "member" and not await memberships.approved_of_person(
-        ctx.db, ctx.person.id
-    ):
-        return ctx._(
-            "You first need to be known as a member of a collectivité. Type {start}.",
-            start=ctx.cmd("start"),
-        )
+    member = rules.audience == "member" and bool(
+        await memberships.approved_of_person(ctx.db, ctx.person.id)
+    )
+    if not admits(rules.audience, ctx.person, member):
+        return _not_for(ctx, rules.audience)
     if rules.phases is None:
         return None
     consultation = await ctx.consultation()
@@ -74,6 +68,17 @@ async def refusal(ctx: Context, rules: Rules) -> str | None:
     if current is not None and current.kind in rules.phases:
         return None
     return closed_phase(ctx, consultation, rules.phases)
+
+
+def _not_for(ctx: Context, audience: Audience) -> str:
+    if audience == "admin":
+        return ctx._("This command is reserved for administrators.")
+    if audience == "staff":
+        return ctx._("This command is reserved for the consultation staff.")
+    return ctx._(
+        "You first need to be known as a member of a collectivité. Type {start}.",
+        start=ctx.cmd("start"),
+    )
 
 
 def closed_phase(ctx: Context, consultation: Consultation, kinds: Collection[str]) -> str:
