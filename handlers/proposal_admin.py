@@ -15,6 +15,7 @@ from bot.core.context import Context, Refused
 from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
+from handlers import follow
 from handlers.common import quote, require_consultation, stale_button
 from handlers.review import (
     MAX_SUMMARY,
@@ -327,6 +328,7 @@ async def _apply(ctx: Context, field_name: str, value: str) -> None:
     await ctx.audit("proposal.update", f"proposal:{current.number}", field=field_name, value=value)
     updated = await proposals.get(ctx.db, proposal_id)
     assert updated is not None
+    await follow.edited(ctx, current, updated)
     ctx.end()
     ctx.reply(
         ctx._(

@@ -196,9 +196,11 @@ async def admitted(
 
 
 async def removed(db: Database, member_id: int, now: datetime) -> None:
-    """The member is out; the invitation link, now revoked, is forgotten."""
+    """The member is out; the invitation link, now revoked, is forgotten, and so is
+    the account of someone who erased theirs (it was kept only to remove them)."""
     await db.execute(
-        "UPDATE workspace_members SET status = 'removed', invite_link = '', updated_at = ?"
+        "UPDATE workspace_members SET status = 'removed', invite_link = '', updated_at = ?,"
+        " account = CASE WHEN person_id IS NULL THEN 'erased:' || id ELSE account END"
         " WHERE id = ?",
         (to_iso(now), member_id),
     )

@@ -173,6 +173,11 @@ class FakeTelegram:
     """The next calls naming a chat answer 502 Bad Gateway, as during an outage."""
     rate: RateLimit | None = None
     """Enforced on every call that names a chat, when set."""
+    bot_admin_in: set[int] = field(default_factory=set)
+    """Groups where the bot is an administrator (may manage invite links)."""
+    invite_links: dict[str, dict[str, Any]] = field(default_factory=dict)
+    members: dict[int, set[int]] = field(default_factory=dict)
+    banned: dict[int, set[int]] = field(default_factory=dict)
     too_many: int = 0
     """Calls refused with a 429 because they went over ``rate``."""
     _recent: deque[float] = field(default_factory=deque)
@@ -514,3 +519,69 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired")
         self.answered_queries.append(query_id)
         return True
+
+    # -- groups: invite links and members (co-construction groups) -----------------------
+    # Telegram lets only an administrator bot manage links, and sends ``chat_member``
+    # updates only to administrators; tests make the bot one with ``bot_admin_in``.
+
+    async def api_createChatInviteLink(self, params: dict[str, Any], files: Any) -> Any:
+        chat = self._check_chat(params["chat_id"])
+        if chat not in self.bot_admin_in:
+            raise ApiError(400, "Bad Request: not enough rights to manage chat invite links")
+        limit = params.get("member_limit")
+        if limit is not None and not 1 <= int(limit) <= 99999:
+            raise ApiError(400, "Bad Request: MEMBER_LIMIT_INVALID")
+        if len(params.get("name", "")) > 32:
+            raise ApiError(400, "Bad Request: invite link name is too long")
+        link = {
+            "invite_link": f"https://t.me/+fake{next(self._message_ids)}",
+            "creator": BOT_USER,
+            "creates_join_request": False,
+            "is_primary": False,
+            "is_revoked": False,
+            **({"name": params["name"]} if params.get("name") else {}),
+            **({"member_limit": int(limit)} if limit is not None else {}),
+        }
+        self.invite_links[link["invite_link"]] = {**link, "chat": chat, "used": 0}
+        return link
+
+    async def api_revokeChatInviteLink(self, params: dict[str, Any], files: Any) -> Any:
+        chat = self._check_chat(params["chat_id"])
+        found = self.invite_links.get(params["invite_link"])
+        if found is None or found["chat"] != chat:
+            raise ApiError(400, "Bad Request: INVITE_HASH_EXPIRED")
+        found["is_revoked"] = True
+        return {k: v for k, v in found.items() if k not in ("chat", "used")}
+
+    async def api_banChatMember(self, params: dict[str, Any], files: Any) -> Any:
+        chat = self._check_chat(params["chat_id"])
+        if chat not in self.bot_admin_in:
+            raise ApiError(400, "Bad Request: not enough rights to restrict/unrestrict chat member")
+        self.members.setdefault(chat, set()).discard(int(params["user_id"]))
+        self.banned.setdefault(chat, set()).add(int(params["user_id"]))
+        return True
+
+    async def api_unbanChatMember(self, params: dict[str, Any], files: Any) -> Any:
+        chat = self._check_chat(params["chat_id"])
+        self.banned.setdefault(chat, set()).discard(int(params["user_id"]))
+        return True
+
+    def join(self, user: TgUser, link: str) -> int:
+        """``user`` opens an invite link: Telegram admits them while the link allows,
+        and tells the (administrator) bot with a ``chat_member`` update."""
+        found = self.invite_links[link]
+        if found["is_revoked"] or found.get("member_limit", 10**9) <= found["used"]:
+            raise ApiError(400, "INVITE_HASH_EXPIRED")
+        chat = int(found["chat"])
+        found["used"] += 1
+        self.members.setdefault(chat, set()).add(user.id)
+        invite = {k: v for k, v in found.items() if k not in ("chat", "used")}
+        member = {
+            "chat": group_chat(chat),
+            "from": user.to_json(),
+            "date": int(time.time()),
+            "old_chat_member": {"status": "left", "user": user.to_json()},
+            "new_chat_member": {"status": "member", "user": user.to_json()},
+            "invite_link": invite,
+        }
+        return self._push({"update_id": next(self._update_ids), "chat_member": member})

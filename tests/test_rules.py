@@ -85,18 +85,19 @@ async def test_a_member_button_in_the_right_phase_runs_once_the_person_is_a_memb
 
 def test_every_flow_declares_what_its_answers_reveal() -> None:
     """The staff's flows reveal what only the staff may read; only the public, one-shot
-    answers may be given in a group (today /aide and /calendrier)."""
+    answers may be given in a group (today /aide and /calendrier), and /lier, which
+    the staff type in the very group it binds to a proposal."""
     for flow in FLOWS:
         for command in flow.commands:
             if command.audience in ("staff", "admin"):
                 assert command.reveals == "staff", command.key
             if command.group_ok:
-                assert command.key in ("help", "calendar"), command.key
+                assert command.key in ("help", "calendar", "bind"), command.key
         for action in flow.actions:
             if action.rules.audience in ("staff", "admin"):
                 assert action.rules.reveals == "staff", action.name
     grouped = {c.key for flow in FLOWS for c in flow.commands if c.group_ok}
-    assert grouped == {"help", "calendar"}
+    assert grouped == {"help", "calendar", "bind"}
 
 
 def test_no_handler_checks_the_audience_or_the_phase_itself() -> None:

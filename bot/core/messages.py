@@ -41,6 +41,9 @@ class Incoming:
     display_name: str = ""
     language_hint: str = ""
     address: str = ""
+    room: str = ""
+    """The shared room (a Telegram group) the event was typed in; empty in a private
+    chat. Only a flow about that room reads it (binding a co-construction group)."""
 
     def __post_init__(self) -> None:
         cleaned = {

@@ -300,6 +300,7 @@ class TelegramBackend:
             args=args,
             display_name=name_hint,
             language_hint=language_hint,
+            room=str(message.chat_id),
         )
         await self._answer(incoming, message.chat_id, None)
 
