@@ -26,7 +26,7 @@ from bot.core.router import Router
 from bot.render import charts
 from handlers.common import quote, require_consultation
 from handlers.export import ExportFiles
-from storage import stats
+from storage import stats, volunteers
 from storage.consultations import Consultation, Phase
 
 router = Router("stats", audience="staff", reveals="staff")
@@ -160,6 +160,31 @@ def _proposals(ctx: Context, o: stats.Overview) -> list[str]:
     return lines
 
 
+def _coconstruction(ctx: Context, c: stats.Coconstruction) -> list[str]:
+    if not c.selected:
+        return []
+    n = ctx.t.number
+    return [
+        ctx._(
+            "Co-construction: {placed} of {places} places taken in {selected} selected "
+            "proposals; {waiting} waiting, {to_decide} to decide, {invited} invited.",
+            placed=n(c.placed),
+            places=n(c.places),
+            selected=n(c.selected),
+            waiting=n(c.waiting),
+            to_decide=n(c.to_decide),
+            invited=n(c.invited),
+        ),
+        ctx._(
+            "Working spaces: {matrix} Matrix rooms, {telegram} Telegram groups; "
+            "followers of the selected proposals: {followers}.",
+            matrix=n(c.rooms.get("matrix", 0)),
+            telegram=n(c.rooms.get("telegram", 0)),
+            followers=n(c.followers),
+        ),
+    ]
+
+
 def _regions(ctx: Context, areas: list[stats.Area]) -> list[str]:
     if not areas:
         return []
@@ -221,6 +246,12 @@ async def show_overview(ctx: Context) -> None:
         _participants(ctx, overview.participation),
         _contributions(ctx, overview, consultation),
         _proposals(ctx, overview),
+        _coconstruction(
+            ctx,
+            await stats.coconstruction(
+                ctx.db, consultation.id, volunteers.default_places(consultation.settings)
+            ),
+        ),
         _regions(ctx, overview.regions),
         await _trend(ctx, consultation),
     ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from storage.audit import public_detail, public_target
 from storage.db import Database
+from storage.follows import FOLLOWERS
 from storage.instants import from_iso
 
 Row = tuple[Any, ...]
@@ -95,6 +96,57 @@ async def supports(db: Database, consultation_id: int) -> list[Row]:
     """proposal number, title, level, INSEE code or SIREN, kind, name, département,
     région, population, EPCI SIREN, EPCI name, committed, last changed."""
     return await db.run(_supports, consultation_id)
+
+
+def _volunteers(conn: sqlite3.Connection, consultation_id: int) -> list[Row]:
+    return _rows(
+        conn,
+        "SELECT p.number, p.title, v.status, v.collectivite, c.kind, c.name, c.departement,"
+        " c.population, v.created_at, v.queued_at"
+        " FROM volunteers v JOIN proposals p ON p.id = v.proposal_id"
+        " JOIN collectivites c ON c.code = v.collectivite"
+        " WHERE p.consultation_id = ?"
+        " ORDER BY p.number, CASE v.status WHEN 'approved' THEN 0 WHEN 'waiting' THEN 1"
+        " ELSE 2 END, v.queued_at, v.id",
+        (consultation_id,),
+        {8, 9},
+    )
+
+
+async def volunteers(db: Database, consultation_id: int) -> list[Row]:
+    """proposal number, title, status, INSEE code or SIREN, kind, name, département,
+    population, volunteered, place or waiting list since: collectivités, never persons."""
+    return await db.run(_volunteers, consultation_id)
+
+
+def _coconstruction(conn: sqlite3.Connection, consultation_id: int, places: int) -> list[Row]:
+    rows = _rows(
+        conn,
+        "SELECT p.id, p.number, p.title, COALESCE(cp.places, ?),"
+        " (SELECT COUNT(*) FROM volunteers v WHERE v.proposal_id = p.id AND v.status = 'approved'),"
+        " (SELECT COUNT(*) FROM volunteers v WHERE v.proposal_id = p.id AND v.status = 'waiting'),"
+        " (SELECT COUNT(*) FROM volunteers v WHERE v.proposal_id = p.id AND v.status = 'applied'),"
+        " (SELECT COUNT(*) FROM volunteers v WHERE v.proposal_id = p.id AND v.status = 'invited'),"
+        " (SELECT COUNT(*) FROM workspaces w WHERE w.proposal_id = p.id AND w.backend = 'matrix'),"
+        " (SELECT COUNT(*) FROM workspaces w WHERE w.proposal_id = p.id"
+        "  AND w.backend = 'telegram'),"
+        " (SELECT COUNT(*) FROM proposal_news n WHERE n.proposal_id = p.id)"
+        " FROM proposals p LEFT JOIN coconstruction_places cp ON cp.proposal_id = p.id"
+        " WHERE p.consultation_id = ? AND p.status = 'selected' ORDER BY p.number",
+        (places, consultation_id),
+        set(),
+    )
+    out = []
+    for proposal_id, *counts in rows:
+        followers = conn.execute(f"SELECT COUNT(*) FROM ({FOLLOWERS})", (proposal_id,)).fetchone()
+        out.append((*counts[:-1], int(followers[0]), counts[-1]))
+    return out
+
+
+async def coconstruction(db: Database, consultation_id: int, places: int) -> list[Row]:
+    """For each selected proposal: number, title, places, volunteers with a place,
+    waiting, to decide, invited, Matrix rooms, Telegram groups, followers, news sent."""
+    return await db.run(_coconstruction, consultation_id, places)
 
 
 def _audit(conn: sqlite3.Connection) -> list[Row]:

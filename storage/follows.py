@@ -30,7 +30,7 @@ _BY_DEFAULT = (
     " AND x.person_id IS NOT NULL"
     " AND x.status IN ('invited', 'applied', 'approved', 'waiting')"
 )
-_FOLLOWERS = (
+FOLLOWERS = (
     "SELECT f.person_id FROM follows f WHERE f.proposal_id = ?1 AND f.following = 1"
     f" UNION SELECT person_id FROM ({_BY_DEFAULT})"
     " EXCEPT SELECT f.person_id FROM follows f WHERE f.proposal_id = ?1 AND f.following = 0"
@@ -89,7 +89,7 @@ async def reason(db: Database, person_id: int, proposal_id: int) -> Reason | Non
 
 def _condition(proposal_id: int) -> tuple[str, list[Any]]:
     # ``?1`` everywhere: the query names its one parameter several times.
-    return f"p.id IN ({_FOLLOWERS})", [proposal_id]
+    return f"p.id IN ({FOLLOWERS})", [proposal_id]
 
 
 async def targets(db: Database, proposal_id: int) -> Targets:
@@ -98,7 +98,7 @@ async def targets(db: Database, proposal_id: int) -> Targets:
 
 
 async def count(db: Database, proposal_id: int) -> int:
-    return int(await db.fetchval(f"SELECT COUNT(*) FROM ({_FOLLOWERS})", (proposal_id,)))
+    return int(await db.fetchval(f"SELECT COUNT(*) FROM ({FOLLOWERS})", (proposal_id,)))
 
 
 async def followed_by(db: Database, person_id: int, consultation_id: int) -> list[int]:

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from storage import follows
 from storage.db import Database
 from storage.instants import PARIS, to_iso
 
@@ -336,3 +337,60 @@ async def daily(db: Database, consultation_id: int, since: datetime, until: date
     if until <= since:
         return []
     return await db.run(_daily, consultation_id, since, until)
+
+
+@dataclass(frozen=True)
+class Coconstruction:
+    """After the selection: places, volunteers, working spaces and followers."""
+
+    selected: int
+    places: int
+    placed: int
+    waiting: int
+    to_decide: int
+    invited: int
+    rooms: dict[str, int]
+    """Working spaces per platform (``matrix``, ``telegram``)."""
+    followers: int
+    """Followers of the selected proposals, summed over them (one person may count twice)."""
+
+
+async def coconstruction(db: Database, consultation_id: int, default_places: int) -> Coconstruction:
+    selected = [
+        int(r[0])
+        for r in await db.fetchall(
+            "SELECT id FROM proposals WHERE consultation_id = ? AND status = 'selected'",
+            (consultation_id,),
+        )
+    ]
+    statuses: Counter[str] = Counter()
+    for row in await db.fetchall(
+        "SELECT v.status, COUNT(*) FROM volunteers v JOIN proposals p ON p.id = v.proposal_id"
+        " WHERE p.consultation_id = ? GROUP BY v.status",
+        (consultation_id,),
+    ):
+        statuses[str(row[0])] = int(row[1])
+    places = await db.fetchval(
+        "SELECT COALESCE(SUM(COALESCE(cp.places, ?)), 0) FROM proposals p"
+        " LEFT JOIN coconstruction_places cp ON cp.proposal_id = p.id"
+        " WHERE p.consultation_id = ? AND p.status = 'selected'",
+        (default_places, consultation_id),
+    )
+    rooms = {
+        str(r[0]): int(r[1])
+        for r in await db.fetchall(
+            "SELECT w.backend, COUNT(*) FROM workspaces w JOIN proposals p ON p.id = w.proposal_id"
+            " WHERE p.consultation_id = ? GROUP BY w.backend",
+            (consultation_id,),
+        )
+    }
+    return Coconstruction(
+        selected=len(selected),
+        places=int(places),
+        placed=statuses["approved"],
+        waiting=statuses["waiting"],
+        to_decide=statuses["applied"],
+        invited=statuses["invited"],
+        rooms=rooms,
+        followers=sum([await follows.count(db, proposal_id) for proposal_id in selected]),
+    )

@@ -47,14 +47,18 @@ async def test_csv_files_round_trip_with_exact_rows(seeded: MemoryBackend) -> No
         "Contributions: 7 rows",
         "Proposals: 3 rows",
         "Supports: 6 rows",
+        "Co-construction: 0 rows",
+        "Volunteers: 0 rows",
         "Audit log: 0 rows",
     ]
     files = _files(replies)
     assert sorted(files) == [
         "audit_log.csv",
+        "coconstruction.csv",
         "contributions.csv",
         "proposals.csv",
         "supports.csv",
+        "volunteers.csv",
     ]
     assert replies[1].file is not None
     assert replies[1].file.name == "test-2026-2026-12-01-contributions.csv"
@@ -150,7 +154,14 @@ async def test_xlsx_round_trips_through_openpyxl(seeded: MemoryBackend) -> None:
     file = _files(replies)["xlsx"]
     assert file.content.startswith(b"PK")
     workbook = openpyxl.load_workbook(io.BytesIO(file.content))
-    assert workbook.sheetnames == ["contributions", "proposals", "supports", "audit_log"]
+    assert workbook.sheetnames == [
+        "contributions",
+        "proposals",
+        "supports",
+        "coconstruction",
+        "volunteers",
+        "audit_log",
+    ]
     supports = workbook["supports"]
     assert supports.max_row == 7 and supports.freeze_panes == "A2"
     rows = list(supports.iter_rows(min_row=2, values_only=True))
@@ -184,16 +195,29 @@ async def test_staff_export_leaves_out_the_audit_log(seeded: MemoryBackend) -> N
     replies = await seeded.say("staff", "3")
     assert "audit log" not in replies[0].text
     files = _files(replies)
-    assert sorted(files) == ["contributions.csv", "proposals.csv", "supports.csv", "xlsx"]
+    assert sorted(files) == [
+        "coconstruction.csv",
+        "contributions.csv",
+        "proposals.csv",
+        "supports.csv",
+        "volunteers.csv",
+        "xlsx",
+    ]
     workbook = openpyxl.load_workbook(io.BytesIO(files["xlsx"].content))
-    assert workbook.sheetnames == ["contributions", "proposals", "supports"]
+    assert workbook.sheetnames == [
+        "contributions",
+        "proposals",
+        "supports",
+        "coconstruction",
+        "volunteers",
+    ]
 
 
 async def test_bad_format_is_explained(seeded: MemoryBackend) -> None:
     answer = text(await seeded.say("staff", "/export pdf"))
     assert "Type /export followed by csv, xlsx or both, e.g. /export xlsx" in answer
     assert "Type /export" in text(await seeded.say("staff", "/export csv xlsx"))
-    assert len(_files(await seeded.say("staff", "/export TOUT"))) == 4
+    assert len(_files(await seeded.say("staff", "/export TOUT"))) == 6
 
 
 async def test_large_exports_come_as_csv_in_the_chat(
@@ -202,7 +226,13 @@ async def test_large_exports_come_as_csv_in_the_chat(
     monkeypatch.setattr(export, "XLSX_CHAT_ROWS", 10)
     replies = await seeded.say("staff", "/export both")
     assert "With 16 rows the spreadsheet would hold up" in replies[0].text
-    assert sorted(_files(replies)) == ["contributions.csv", "proposals.csv", "supports.csv"]
+    assert sorted(_files(replies)) == [
+        "coconstruction.csv",
+        "contributions.csv",
+        "proposals.csv",
+        "supports.csv",
+        "volunteers.csv",
+    ]
 
 
 def test_command_line_export(tmp_path: Path, db_path: Path) -> None:
@@ -219,7 +249,17 @@ def test_command_line_export(tmp_path: Path, db_path: Path) -> None:
     stamp = f"test-2026-{datetime.now(PARIS).date().isoformat()}"
     assert names == sorted(
         [f"{stamp}.xlsx"]
-        + [f"{stamp}-{key}.csv" for key in ("contributions", "proposals", "supports", "audit_log")]
+        + [
+            f"{stamp}-{key}.csv"
+            for key in (
+                "contributions",
+                "proposals",
+                "supports",
+                "coconstruction",
+                "volunteers",
+                "audit_log",
+            )
+        ]
     )
     supports = (out / f"{stamp}-supports.csv").read_bytes()
     assert supports.startswith(BOM) and b";24432;commune;Saint-Julien-de-Lampon;24;" in supports

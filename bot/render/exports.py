@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from bot.core.clock import PARIS
 from bot.core.i18n import N_, Translator
 from bot.core.messages import File
 from storage import exports as rows
+from storage import volunteers
 from storage.db import Database
 
 Format = Literal["csv", "xlsx"]
@@ -96,6 +98,31 @@ SUPPORTS = (
     Column(N_("Committed (Paris time)"), "date"),
     Column(N_("Last changed (Paris time)"), "date"),
 )
+COCONSTRUCTION = (
+    Column(N_("Proposal no."), "int"),
+    Column(N_("Title"), "free"),
+    Column(N_("Places"), "int"),
+    Column(N_("Volunteers with a place"), "int"),
+    Column(N_("Waiting list"), "int"),
+    Column(N_("Volunteers to decide"), "int"),
+    Column(N_("Invited, no answer yet"), "int"),
+    Column(N_("Matrix rooms"), "int"),
+    Column(N_("Telegram groups"), "int"),
+    Column(N_("Followers"), "int"),
+    Column(N_("News sent"), "int"),
+)
+VOLUNTEERS = (
+    Column(N_("Proposal no."), "int"),
+    Column(N_("Proposal"), "free"),
+    Column(N_("Status"), "code"),
+    Column(N_("INSEE code or SIREN"), "code"),
+    Column(N_("Kind"), "code"),
+    Column(N_("Collectivité")),
+    Column(N_("Département"), "code"),
+    Column(N_("Population"), "int"),
+    Column(N_("Volunteered (Paris time)"), "date"),
+    Column(N_("Place or waiting list since (Paris time)"), "date"),
+)
 AUDIT = (
     Column(N_("Entry no."), "int"),
     Column(N_("When (Paris time)"), "date"),
@@ -117,10 +144,25 @@ async def tables(db: Database, consultation_id: int, *, audit: bool) -> list[Tab
         ),
         Table("proposals", N_("Proposals"), PROPOSALS, await rows.proposals(db, consultation_id)),
         Table("supports", N_("Supports"), SUPPORTS, await rows.supports(db, consultation_id)),
+        Table(
+            "coconstruction",
+            N_("Co-construction"),
+            COCONSTRUCTION,
+            await rows.coconstruction(db, consultation_id, await _places(db, consultation_id)),
+        ),
+        Table(
+            "volunteers", N_("Volunteers"), VOLUNTEERS, await rows.volunteers(db, consultation_id)
+        ),
     ]
     if audit:
         out.append(Table("audit_log", N_("Audit log"), AUDIT, await rows.audit_log(db)))
     return out
+
+
+async def _places(db: Database, consultation_id: int) -> int:
+    """The consultation's places per proposal, where one sets none of its own."""
+    raw = await db.fetchval("SELECT settings FROM consultations WHERE id = ?", (consultation_id,))
+    return volunteers.default_places(json.loads(raw) if raw else {})
 
 
 def _paris(value: datetime) -> datetime:
