@@ -34,6 +34,8 @@ _EXPORTS: tuple[tuple[str, str, str], ...] = (
     ("votes", "person_id", "proposal_id, created_at"),
     ("supports", "committed_by", "collectivite, proposal_id, level, created_at, updated_at"),
     ("outbox", "person_id", "kind, status, created_at, sent_at"),
+    ("volunteers", "person_id", "proposal_id, collectivite, status, created_at, updated_at"),
+    ("workspace_members", "person_id", "workspace_id, account, status, created_at"),
 )
 
 
@@ -57,6 +59,13 @@ def _export(conn: sqlite3.Connection, person_id: int) -> dict[str, Any]:
         conn, "SELECT step, data, updated_at FROM conversations WHERE person_id = ?", (person_id,)
     )
     data["conversation"] = conversation[0] if conversation else None
+    # A table without rowid, hence its own order.
+    data["follows"] = _rows(
+        conn,
+        "SELECT proposal_id, following, updated_at FROM follows WHERE person_id = ?"
+        " ORDER BY proposal_id",
+        (person_id,),
+    )
     return data
 
 
@@ -85,6 +94,11 @@ def _erase(conn: sqlite3.Connection, person_id: int, stamp: str) -> None:
     conn.execute("UPDATE contributions SET reviewed_by = NULL WHERE reviewed_by = ?", (person_id,))
     conn.execute("UPDATE memberships SET decided_by = NULL WHERE decided_by = ?", (person_id,))
     conn.execute("UPDATE broadcasts SET author_id = NULL WHERE author_id = ?", (person_id,))
+    # A volunteer collectivité keeps its place without them; the keeper then takes
+    # their account out of the working space (storage.workspaces.to_remove).
+    conn.execute("UPDATE volunteers SET person_id = NULL WHERE person_id = ?", (person_id,))
+    conn.execute("UPDATE volunteers SET decided_by = NULL WHERE decided_by = ?", (person_id,))
+    conn.execute("DELETE FROM follows WHERE person_id = ?", (person_id,))
     for table in ("identities", "memberships", "membership_requests", "conversations", "outbox"):
         conn.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
     for identity in identities:

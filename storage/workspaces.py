@@ -200,7 +200,9 @@ async def removed(db: Database, member_id: int, now: datetime) -> None:
     the account of someone who erased theirs (it was kept only to remove them)."""
     await db.execute(
         "UPDATE workspace_members SET status = 'removed', invite_link = '', updated_at = ?,"
-        " account = CASE WHEN person_id IS NULL THEN 'erased:' || id ELSE account END"
+        " account = CASE WHEN person_id IS NULL OR NOT EXISTS (SELECT 1 FROM identities i"
+        "  WHERE i.person_id = workspace_members.person_id) THEN 'erased:' || id"
+        " ELSE account END"
         " WHERE id = ?",
         (to_iso(now), member_id),
     )

@@ -10,7 +10,7 @@ from nio import RoomGetStateEventError
 
 from bot.app import App
 from bot.backends.matrix.backend import MatrixBackend
-from storage import memberships, persons, proposals, volunteers, workspaces
+from storage import memberships, personal_data, persons, proposals, volunteers, workspaces
 from tests.matrix.conftest import Bots, NewApp, NewPerson
 
 
@@ -104,12 +104,14 @@ async def test_rooms_invites_power_levels_and_departures(
     ]
     async with db.transaction():
         await volunteers.leave(db, alice_volunteer.id, "withdrawn", 10, app.services.clock.now())
-        await db.execute("DELETE FROM persons WHERE id = ?", (bob_id,))
+        await personal_data.erase(db, bob_id, app.services.clock.now())  # /supprimer_compte
     gone = await keeper.reconcile()
     assert (gone.removed, gone.failed) == (2, 0)
     assert await _membership(bot, room, alice.user_id) == "leave"
     assert await _membership(bot, room, bob.user_id) == "leave"
-    assert {m.status for m in await workspaces.members(db, space.id)} == {"removed"}
+    left = await workspaces.members(db, space.id)
+    assert {m.status for m in left} == {"removed"}
+    assert bob.user_id not in {m.account for m in left}  # erased with his account
 
 
 async def _person_id(app: App, user_id: str) -> int:
