@@ -11,7 +11,7 @@ import pytest
 from bot.backends.memory import MemoryBackend
 from bot.core.clock import FrozenClock
 from storage import persons, proposals, supports
-from tests.conftest import make_app, onboard, text
+from tests.conftest import make_app, onboard, run_demo, text
 
 
 async def _staff(chat: MemoryBackend, user: str) -> None:
@@ -111,3 +111,10 @@ async def test_outside_the_coconstruction_it_says_when(db_path: Path, clock: Fro
     answer = text(await chat.say("maire", "/cooperer 1"))
     assert "co-construction avec les collectivités volontaires" in answer
     await app.close()
+
+
+def test_the_demo_opens_on_the_coconstruction(tmp_path: Path) -> None:
+    out = run_demo(tmp_path, ["/aide", "/cooperer 1"], "--phase", "coconstruction")
+    assert "co-construction avec les collectivités volontaires" in out
+    assert "/cooperer" in out and "/suivre" in out
+    assert "Se porter volontaire, c'est" in out

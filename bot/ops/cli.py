@@ -102,6 +102,8 @@ async def _demo(args: argparse.Namespace) -> int:
         await demo.seed(app.services.db, SystemClock().now(), args.phase)
         console = ConsoleBackend(user=args.user, after_event=app.sender.drain)
         app.add_backend(console)
+        if app.keeper is not None:  # co-construction: the ready supporters are asked
+            await app.keeper.reconcile()
         scheduler = CalendarScheduler(app.services, app.router.commands)
         await scheduler.start()
         console._print(_banner(app, args.phase, args.verify, path))
