@@ -2,13 +2,22 @@
 
 The file's grammar is in its header. Each need gets an id in file order; a
 near-duplicate (a line starting with ``+``) records the id of the need above
-it. Halves: needs alternate between "tune" and "check" within each proposal, a
+it. A ``.json`` file is read too, for sets kept elsewhere::
+
+    {"proposals": [{"key": "P01", "title": "…", "summary": "…"}, …],
+     "needs": [{"id": 1, "commune": "…", "title": "…", "body": "…",
+                "proposal": "P01" or null, "duplicate_of": 1 or null,
+                "also": ["P07"]}, …]}
+
+(``id`` defaults to the position from 1; ``duplicate_of`` names an earlier need's
+id.) Halves: needs alternate between "tune" and "check" within each proposal, a
 near-duplicate following its original, so both halves hold every proposal and
 whole duplicate pairs.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +71,8 @@ class LabelledSet:
 
 
 def load(path: Path = DEFAULT) -> LabelledSet:
+    if path.suffix == ".json":
+        return _load_json(path)
     labelled = LabelledSet()
     current: str | None = None
     counters: dict[str | None, int] = {}
@@ -103,4 +114,37 @@ def load(path: Path = DEFAULT) -> LabelledSet:
         labelled.needs.append(need)
         if not duplicate:
             last = need
+    return labelled
+
+
+def _load_json(path: Path) -> LabelledSet:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    labelled = LabelledSet()
+    for item in raw["proposals"]:
+        key = str(item["key"])
+        labelled.proposals[key] = Proposal(key, str(item["title"]), str(item.get("summary", "")))
+    counters: dict[str | None, int] = {}
+    halves: dict[int, str] = {}
+    for position, item in enumerate(raw["needs"], 1):
+        proposal = item.get("proposal")
+        twin = item.get("duplicate_of")
+        need_id = int(item.get("id", position))
+        if twin is not None and int(twin) in halves:
+            half = halves[int(twin)]
+        else:
+            counters[proposal] = counters.get(proposal, 0) + 1
+            half = "tune" if counters[proposal] % 2 else "check"
+        halves[need_id] = half
+        labelled.needs.append(
+            Need(
+                id=need_id,
+                commune=str(item["commune"]),
+                title=str(item["title"]),
+                body=str(item.get("body", "")),
+                proposal=None if proposal is None else str(proposal),
+                duplicate_of=None if twin is None else int(twin),
+                also=tuple(item.get("also", ())),
+                half=half,
+            )
+        )
     return labelled

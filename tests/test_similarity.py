@@ -3,8 +3,10 @@ clusters, the index kept up to date from the database, and its cost at start-up.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -219,3 +221,34 @@ def test_needs_added_after_a_fit_on_almost_nothing_are_found() -> None:
     index.put_proposal(1, CEMETERY)
     assert [m.id for m in index.similar_needs("concessions du cimetière")] == [1]
     assert [m.id for m in index.suggest_proposals("concessions du cimetière")] == [1]
+
+
+def test_the_labelled_set_reads_the_same_from_json(tmp_path: Path) -> None:
+    """bench/similar.py --data takes a set kept as JSON: same needs, halves and pairs."""
+    data = load()
+    assert len(data.needs) >= 300 and len(data.proposals) >= 40
+    path = tmp_path / "set.json"
+    path.write_text(
+        json.dumps(
+            {
+                "proposals": [
+                    {"key": p.key, "title": p.title, "summary": p.summary}
+                    for p in data.proposals.values()
+                ],
+                "needs": [
+                    {
+                        "commune": n.commune,
+                        "title": n.title,
+                        "body": n.body,
+                        "proposal": n.proposal,
+                        "duplicate_of": n.duplicate_of,
+                    }
+                    for n in data.needs
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    again = load(path)
+    assert again.needs == [replace(n, also=()) for n in data.needs]
+    assert again.duplicate_pairs(again.needs) == data.duplicate_pairs(data.needs)
