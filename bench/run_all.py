@@ -58,6 +58,12 @@ PLAN: list[tuple[str, list[str], list[str], float]] = [
         240,
     ),
     (
+        "similar",
+        ["--stored", "10000", "--clustered", "1000", "--queries", "500"],
+        ["--stored", "1000", "--clustered", "200", "--queries", "100"],
+        300,
+    ),
+    (
         "telegram_path",
         ["--updates", "2000", "--rounds", "3", "--limited-updates", "300"],
         ["--updates", "300", "--rounds", "1", "--limited-updates", "60"],
@@ -266,6 +272,45 @@ def telegram_rows(f: Figures) -> list[Row]:
     ]
 
 
+def similar_rows(f: Figures) -> list[Row]:
+    p3, ari, dup = f["guichet_p3"], f["guichet_ari"], f["guichet_dup_recall"]
+    p99, cluster = f["proposals_p99_ms"], f["cluster_s"]
+    held = "labelled set, half not used for tuning"
+    return [
+        (
+            f"Similar needs: P@3 of proposal suggestions ({held}; word TF-IDF "
+            f"{f['baseline_p3']:.3f})",
+            f"{p3:.3f}",
+            _check(p3 >= 0.85, "≥ 0.85"),
+        ),
+        (
+            f"Similar needs: adjusted Rand index of clusters (baseline {f['baseline_ari']:.3f})",
+            f"{ari:.3f}",
+            _check(ari >= 0.5, "≥ 0.5"),
+        ),
+        (
+            "Similar needs: duplicate recall, same collectivité",
+            f"{dup:.3f}",
+            _check(dup >= 0.9, "≥ 0.9"),
+        ),
+        (
+            f"Similar needs: suggestions among {int(f['stored']):,} needs, p99 (p50)",
+            f"{_ms(p99)} ({_ms(f['proposals_p50_ms'])})",
+            _check(p99 < 50, "< 50 ms"),
+        ),
+        (
+            f"Similar needs: clustering {int(f['clustered']):,} needs",
+            _s(cluster),
+            _check(cluster < 5, "< 5 s"),
+        ),
+        (
+            "Similar needs: RSS before scikit-learn / with it / with the index",
+            f"{f['before_mb']:.0f} / {f['sklearn_mb']:.0f} / {f['index_mb']:.0f} MB",
+            "",
+        ),
+    ]
+
+
 ROWS: dict[str, Callable[[Figures], list[Row]]] = {
     "dispatch": dispatch_rows,
     "lookup": lookup_rows,
@@ -274,6 +319,7 @@ ROWS: dict[str, Callable[[Figures], list[Row]]] = {
     "stats": stats_rows,
     "memory": memory_rows,
     "startup": startup_rows,
+    "similar": similar_rows,
     "telegram_path": telegram_rows,
 }
 

@@ -27,6 +27,7 @@ and after scikit-learn and the 10,000-need index.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
@@ -177,7 +178,7 @@ def tune(data: LabelledSet, method: str) -> tuple[Thresholds, float]:
     return Thresholds(suggestion=floor, duplicate=duplicate, cluster=cluster), across
 
 
-def quality(data: LabelledSet) -> None:
+def quality(data: LabelledSet) -> dict[str, float]:
     print(
         f"labelled set: {len(data.needs)} needs, {len(data.proposals)} proposals, "
         f"{sum(n.proposal is None for n in data.needs)} out of scope, "
@@ -213,11 +214,15 @@ def quality(data: LabelledSet) -> None:
         "| dup recall, same collectivité (precision) | dup recall, any two needs (precision) |"
     )
     print("|---|---|---|---|---|---|---|---|")
+    figures: dict[str, float] = {}
     for method, half, p3, p3c, quiet, rand, rec, prec, grec, gprec in rows:
         print(
             f"| {method} | {half} | {p3:.3f} | {p3c:.3f} | {quiet:.2f} | {rand:.3f} "
             f"| {rec:.3f} ({prec:.2f}) | {grec:.3f} ({gprec:.2f}) |"
         )
+        if half == "check":
+            figures |= {f"{method}_p3": p3, f"{method}_ari": rand, f"{method}_dup_recall": rec}
+    return figures
 
 
 def synthetic_needs(data: LabelledSet, count: int, seed: int = 7) -> list[Need]:
@@ -250,7 +255,7 @@ def first_question(data: LabelledSet, size: int) -> float:
     return time.perf_counter() - started
 
 
-def speed(data: LabelledSet, stored: int, clustered: int, queries: int) -> None:
+def speed(data: LabelledSet, stored: int, clustered: int, queries: int) -> dict[str, float]:
     imports_mb = current_mb()
     assert "sklearn" not in sys.modules
     first = first_question(data, 476)
@@ -283,9 +288,12 @@ def speed(data: LabelledSet, stored: int, clustered: int, queries: int) -> None:
             start = time.perf_counter()
             ask(text)
             timings[name].append((time.perf_counter() - start) * 1000)
+    figures = {"stored": float(stored), "clustered": float(clustered), "first_s": first}
     for name, values in timings.items():
         values.sort()
         p99 = values[int(0.99 * (len(values) - 1))]
+        figures[f"{name}_p99_ms"] = p99
+        figures[f"{name}_p50_ms"] = statistics.median(values)
         print(
             f"{name} among {stored:,} needs: p50 {statistics.median(values):.1f} ms, "
             f"p99 {p99:.1f} ms ({queries} queries)"
@@ -313,6 +321,12 @@ def speed(data: LabelledSet, stored: int, clustered: int, queries: int) -> None:
         f"peak {peak_mb():.0f} MB"
     )
     print()
+    return figures | {
+        "cluster_s": statistics.median(durations),
+        "sklearn_mb": sklearn_mb,
+        "index_mb": index_mb,
+        "before_mb": imports_mb,
+    }
 
 
 def main() -> None:
@@ -322,11 +336,15 @@ def main() -> None:
     parser.add_argument("--clustered", type=int, default=1_000)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--quality-only", action="store_true")
+    parser.add_argument("--json", action="store_true", help="end with the figures as one JSON line")
     args = parser.parse_args()
     data = load(args.data)
+    figures: dict[str, float] = {}
     if not args.quality_only:  # first, so that the memory before scikit-learn is measured
-        speed(data, args.stored, args.clustered, args.queries)
-    quality(data)
+        figures |= speed(data, args.stored, args.clustered, args.queries)
+    figures |= quality(data)
+    if args.json:
+        print(json.dumps({"bench": "similar", **figures}))
 
 
 if __name__ == "__main__":
