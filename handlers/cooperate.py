@@ -241,6 +241,34 @@ async def withdraw(ctx: Context, data: Withdraw) -> None:
     ctx.reply(status_line(ctx, after))
 
 
+async def panel(
+    ctx: Context, consultation: Consultation, proposal: Proposal
+) -> tuple[list[str], list[Choice]]:
+    """For the proposal's page during the co-construction: its places, and the
+    button to volunteer the collectivité the person acts for."""
+    phase = consultation.open_phase(ctx.now)
+    if phase is None or phase.kind != "coconstruction" or proposal.status != "selected":
+        return [], []
+    counts = await volunteers.counts(ctx.db, proposal.id)
+    line = ctx._(
+        "Co-construction: {placed} of {places} places taken, {waiting} waiting.",
+        placed=ctx.t.number(counts.get("approved", 0)),
+        places=ctx.t.number(await capacity(ctx, consultation, proposal.id)),
+        waiting=ctx.t.number(counts.get("waiting", 0)),
+    )
+    mine = await memberships.approved_of_person(ctx.db, ctx.person.id)
+    able = [m for m in mine if may_commit(consultation, m)]
+    if not able:
+        return [line], []
+    member = next((m for m in able if m.collectivite == ctx.person.acting_for), able[0])
+    current = await volunteers.get_for(ctx.db, proposal.id, member.collectivite)
+    if current is not None and current.active:
+        return [line, status_line(ctx, current, await volunteers.rank(ctx.db, current))], []
+    name = member.collectivite_name
+    data = Volunteer_(proposal=proposal.id, code=member.collectivite).pack()
+    return [line], [Choice(ctx._("Volunteer {name}", name=name), data)]
+
+
 def _freed(volunteer: Volunteer, r: Recipient) -> Reply:
     return Reply(r._("A place freed up: {line}", line=status_line(r, volunteer)))
 

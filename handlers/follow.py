@@ -89,6 +89,22 @@ async def unfollow_command(ctx: Context) -> None:
     )
 
 
+async def panel(
+    ctx: Context, consultation: Consultation, proposal: Proposal
+) -> tuple[list[str], list[Choice]]:
+    """For the proposal's page: whether this person follows it, and how to change that."""
+    if await follows.reason(ctx.db, ctx.person.id, proposal.id) is None:
+        line = ctx._(
+            "To follow its news: {command}.", command=f"{ctx.cmd('follow')} {proposal.number}"
+        )
+    else:
+        line = ctx._(
+            "You follow its news. To stop: {command}.",
+            command=f"{ctx.cmd('unfollow')} {proposal.number}",
+        )
+    return [line], []
+
+
 def _footer(r: Recipient, proposal: Proposal) -> str:
     return r._(
         "You get this because you follow {proposal}. To stop: {command}.",

@@ -16,7 +16,7 @@ from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.messages import Choice
 from bot.core.router import Router
-from handlers import selection, support, vote
+from handlers import cooperate, follow, selection, support, vote
 from handlers.common import require_consultation, stale_button
 from handlers.proposal_common import (
     PAGE,
@@ -191,7 +191,7 @@ async def show_detail(
     else:
         lines.append(ctx._("Votes so far: {votes}.", votes=ctx.t.number(proposal.votes)))
     choices: list[Choice] = []
-    for panel in (vote.panel, support.panel, selection.panel):
+    for panel in (vote.panel, support.panel, selection.panel, cooperate.panel, follow.panel):
         more_lines, more_choices = await panel(ctx, consultation, proposal)
         if more_lines:
             lines += ["", *more_lines]

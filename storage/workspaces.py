@@ -57,14 +57,18 @@ _SELECT = (
     " FROM workspaces w JOIN proposals p ON p.id = w.proposal_id"
 )
 _MEMBER = "SELECT id, workspace_id, person_id, account, status, invite_link FROM workspace_members"
-# The volunteers holding a place in the workspace's proposal, with their account
-# on its platform: whom the space is for.
+# The volunteers holding a place in the workspace's proposal, still speaking for
+# their collectivité, with their account on its platform: whom the space is for.
+_STILL_MEMBER = (
+    "EXISTS (SELECT 1 FROM memberships ms WHERE ms.person_id = v.person_id"
+    " AND ms.collectivite = v.collectivite AND ms.status = 'approved')"
+)
 _SEATED = (
     "SELECT v.person_id, substr(i.identity, length(w.backend) + 2) AS account"
     " FROM workspaces w JOIN volunteers v ON v.proposal_id = w.proposal_id"
     " AND v.status = 'approved' AND v.person_id IS NOT NULL"
     " JOIN identities i ON i.person_id = v.person_id AND i.backend = w.backend"
-    " WHERE w.id = ?"
+    f" WHERE w.id = ? AND {_STILL_MEMBER}"
 )
 
 
@@ -167,13 +171,13 @@ async def to_admit(db: Database, workspace_id: int) -> list[Seat]:
 
 
 async def to_remove(db: Database, workspace_id: int) -> list[Member]:
-    """Members let in who should no longer be: they left the co-construction,
-    lost their place, or erased their account (``person_id`` is then NULL)."""
+    """Members let in who should no longer be: they left the co-construction or
+    the collectivité they volunteered for, or erased their account."""
     rows = await db.fetchall(
         f"{_MEMBER} m WHERE m.workspace_id = ? AND m.status != 'removed' AND (m.person_id IS NULL"
         " OR NOT EXISTS (SELECT 1 FROM workspaces w JOIN volunteers v"
         "   ON v.proposal_id = w.proposal_id AND v.status = 'approved'"
-        "   WHERE w.id = m.workspace_id AND v.person_id = m.person_id))"
+        f"   WHERE w.id = m.workspace_id AND v.person_id = m.person_id AND {_STILL_MEMBER}))"
         " ORDER BY m.id",
         (workspace_id,),
     )

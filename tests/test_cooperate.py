@@ -118,3 +118,15 @@ def test_the_demo_opens_on_the_coconstruction(tmp_path: Path) -> None:
     assert "co-construction avec les collectivités volontaires" in out
     assert "/cooperer" in out and "/suivre" in out
     assert "Se porter volontaire, c'est" in out
+
+
+async def test_the_proposal_page_offers_to_volunteer_and_to_follow(coop: MemoryBackend) -> None:
+    page = text(await coop.say("mayor", "/proposal 3"))
+    assert "Co-construction: 0 of 10 places taken, 0 waiting." in page
+    assert "[Volunteer Bordeaux]" in page
+    assert "To follow its news: /follow 3." in page
+    await coop.say("mayor", "/follow 3")
+    assert "You follow its news. To stop: /unfollow 3." in text(
+        await coop.say("mayor", "/proposal 3")
+    )
+    assert "places prises" not in text(await coop.say("maire", "/proposition 18"))  # not selected

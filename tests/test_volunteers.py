@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import App
 from bot.core.clock import FrozenClock
-from storage import consultations, persons, proposals, volunteers, workspaces
+from storage import consultations, memberships, persons, proposals, volunteers, workspaces
 from storage.db import Database, migration_files
 from storage.workspaces import Seat
 from tests.conftest import make_app
@@ -117,6 +117,8 @@ async def test_workspace_members_follow_the_places(coop: App) -> None:
     assert proposal is not None
     alice, bob = await _person(coop, "alice"), await _person(coop, "bob")
     async with db.transaction():
+        for person, code in ((alice, "24520"), (bob, "24152")):
+            await memberships.request(db, person, code, "elu", approve=True, evidence="", now=now)
         space = await workspaces.bind(db, proposal.id, "matrix", "!room:tchap.test", None, now)
         a = await volunteers.apply(db, proposal.id, "24520", alice, now)
         await volunteers.decide(db, a.id, True, alice, 1, now)
@@ -137,3 +139,23 @@ async def test_workspace_members_follow_the_places(coop: App) -> None:
         await db.execute("DELETE FROM persons WHERE id = ?", (bob,))  # bob leaves Guichet
     [gone] = await workspaces.to_remove(db, space.id)
     assert gone.account == "@bob:tchap.test" and gone.person_id is None
+
+
+async def test_leaving_the_collectivite_leaves_its_space(coop: App) -> None:
+    db, now = coop.services.db, coop.services.clock.now()
+    proposal = await proposals.by_number(db, 1, 3)
+    assert proposal is not None
+    carla = await _person(coop, "carla")
+    async with db.transaction():
+        await memberships.request(db, carla, "24520", "elu", approve=True, evidence="", now=now)
+        space = await workspaces.bind(db, proposal.id, "matrix", "!r3:tchap.test", None, now)
+        mine = await volunteers.apply(db, proposal.id, "24520", carla, now)
+        await volunteers.decide(db, mine.id, True, carla, 5, now)
+    [seat] = await workspaces.to_admit(db, space.id)
+    async with db.transaction():
+        await workspaces.admitted(db, space.id, seat, now)
+    assert await workspaces.to_remove(db, space.id) == []
+    async with db.transaction():
+        assert await memberships.leave(db, carla, "24520")
+    [leaving] = await workspaces.to_remove(db, space.id)
+    assert leaving.account == "@carla:tchap.test"
