@@ -57,7 +57,7 @@ async def bounded_remind(
     started = time.perf_counter()
     done, _ = await asyncio.wait({task}, timeout=limit)
     if not done:
-        await app.services.db.conn.interrupt()  # the query stops; the transaction rolls back
+        app.services.db.interrupt()  # the query stops; the transaction rolls back
         with suppress(sqlite3.OperationalError):
             await task
         return None

@@ -135,7 +135,7 @@ async def build(path: Path, persons: int, now: datetime) -> float:
     try:
         await ensure_loaded(db)
         await add_consultation(db, persons, now)
-        await db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         await db.close()
     return time.perf_counter() - started

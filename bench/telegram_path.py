@@ -216,7 +216,7 @@ async def template_database(path: Path) -> None:
     """Reference data loaded and the demo consultation seeded, as after a first start."""
     app = await App.create(Config(db_path=str(path)))
     await demo.seed(app.services.db, app.services.clock.now(), "needs")
-    await app.services.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    await app.services.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     await app.close()
 
 

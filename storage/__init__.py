@@ -1,4 +1,5 @@
-"""Storage: one aiosqlite connection, numbered migrations, one repository per aggregate."""
+"""Storage: one SQLite connection in a thread of its own, numbered migrations,
+one repository per aggregate."""
 
 from storage.db import Database
 

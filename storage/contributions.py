@@ -6,12 +6,11 @@ staff members pressing at once, or an old button, cannot review it twice.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-
-import aiosqlite
 
 from storage.db import Database
 from storage.instants import from_iso, to_iso
@@ -48,7 +47,7 @@ _SELECT = (
 )
 
 
-def _contribution(r: aiosqlite.Row) -> Contribution:
+def _contribution(r: sqlite3.Row) -> Contribution:
     return Contribution(
         id=int(r["id"]),
         consultation_id=int(r["consultation_id"]),

@@ -4,28 +4,50 @@ SQLite is the source of truth (conversation state, offsets, outbox), so the
 connection is opened with WAL, foreign keys and a busy timeout, and every
 write happens inside ``transaction()``: a refused action rolls back whole, and
 an outbox row is committed with the fact that caused it or not at all.
+
+The connection lives in a thread of its own (``storage.worker``), a plain
+``sqlite3`` connection, rather than behind aiosqlite: each statement must
+cost one thread hop (aiosqlite's public cursor API costs three, and its
+one-hop path is private), and a start-up that fails must never leave a
+thread that keeps the process alive (aiosqlite's is not a daemon).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aiosqlite
+from storage.faults import (
+    DatabaseUnusable,
+    SchemaTooNew,
+    StorageUnavailable,
+    unavailable,
+    unusable,
+)
+from storage.lock import FileLock
+from storage.schema import apply, migration_files, version
+from storage.worker import Worker
+
+__all__ = [
+    "Database",
+    "DatabaseUnusable",
+    "Row",
+    "SchemaTooNew",
+    "StorageUnavailable",
+    "migration_files",
+]
 
 log = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
+Row = sqlite3.Row
 T = TypeVar("T")
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+BUSY_TIMEOUT_MS = 5000
 
 GROWING_TABLES = (
     "persons",
@@ -45,25 +67,12 @@ STATS_MIN_ROWS = 64
 """Below this many rows a plan hardly matters: no re-analysis for them."""
 
 
-def migration_files() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every shipped migration, in order."""
-    found = []
-    for entry in resources.files("storage.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    versions = [v for v, _, _ in found]
-    if versions != list(range(1, len(versions) + 1)):
-        raise RuntimeError(f"migrations must be numbered 1..n without gaps, got {versions}")
-    return found
-
-
 class Database:
-    """A thin wrapper that adds a re-entrant write transaction to aiosqlite."""
+    """A connection in its own thread, with a re-entrant write transaction."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
-        self.conn = conn
+    def __init__(self, worker: Worker, path: str, lock: FileLock) -> None:
+        self._worker = worker
+        self._file_lock = lock
         self.path = path
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
@@ -73,22 +82,25 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> Database:
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        empty = not await (await conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")).fetchone()
-        if empty:  # only before the first table: what the outbox purge frees goes back
-            await conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        # Deleted or shortened rows are overwritten with zeros, free pages included:
-        # otherwise an erased person's name stays readable in the file's free space
-        # (RGPD art. 17). It costs a write of each page freed, which is rare here.
-        await conn.execute("PRAGMA secure_delete=ON")
-        db = cls(conn, str(path))
-        if migrate:
-            await db.migrate()
+        """Connect and bring the schema up to date; a file that cannot be used
+        raises ``DatabaseUnusable`` (or ``SchemaTooNew``), with the thread gone.
+
+        The shared lock (``storage.lock``), held until ``close``, tells
+        ``guichet restore`` that the file is in use.
+        """
+        held = FileLock(path, exclusive=False)
+        worker = Worker(_connect, str(path))
+        db = cls(worker, str(path), held)
+        try:
+            await worker.started()
+            await db._call(_setup)
+            if migrate:
+                await db.migrate()
+        except BaseException as exc:
+            await db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise unusable(str(path), exc) from exc
+            raise
         return db
 
     async def optimize(self) -> None:
@@ -97,8 +109,8 @@ class Database:
         Without them SQLite picks poor plans on the big joins of reminders and
         audiences once tables hold 100,000 rows (seconds instead of tens of ms).
         """
-        await self.conn.execute("ANALYZE")
-        self._analysed = await self._call(_sizes, self.conn._conn)
+        await self.execute("ANALYZE")
+        self._analysed = await self._call(_sizes)
 
     async def release_free_pages(self) -> None:
         """Give the pages freed by deletions back to the file system.
@@ -108,40 +120,34 @@ class Database:
         connection like a transaction: the pragma runs outside one.
         """
         async with self._lock:
-            await self._call(_incremental_vacuum, self.conn._conn)
+            await self._call(_incremental_vacuum)
 
     async def close(self) -> None:
-        await self.conn.close()
+        await self._worker.stop()
+        self._file_lock.release()
+
+    def interrupt(self) -> None:
+        """Stop the statement running now (thread-safe, as sqlite3's interrupt is)."""
+        self._worker.interrupt()
 
     async def schema_version(self) -> int:
-        await self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version ("
-            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        row = await self.fetchone("SELECT MAX(version) AS v FROM schema_version")
-        return int(row["v"]) if row and row["v"] is not None else 0
+        return await self._call(version)
 
     async def migrate(self) -> list[str]:
-        """Apply the migrations this file has not seen yet; return their names."""
-        current = await self.schema_version()
+        """Apply the migrations this file has not seen yet; return their names.
+
+        Each is applied in a ``BEGIN IMMEDIATE`` transaction that first reads
+        the version again: two processes starting on a new file take turns, and
+        the second finds the work done instead of creating the tables twice.
+        """
+        shipped = migration_files()
+        current = await self.schema_version()  # without a lock: usually all is done
+        if current > len(shipped):
+            raise SchemaTooNew(current, len(shipped))
         applied = []
-        for version, name, sql in migration_files():
-            if version <= current:
-                continue
-            now = datetime.now(UTC).isoformat(timespec="seconds")
-            script = (
-                "BEGIN IMMEDIATE;\n"
-                f"{sql}\n;"
-                f"INSERT INTO schema_version(version, name, applied_at) "
-                f"VALUES ({version}, '{name}', '{now}');\nCOMMIT;"
-            )
-            try:
-                await self.conn.executescript(script)
-            except Exception:
-                if self.conn.in_transaction:
-                    await self.conn.execute("ROLLBACK")
-                raise
-            applied.append(name)
+        for number, name, sql in shipped[current:]:
+            if await self._call(apply, number, name, sql, len(shipped)):
+                applied.append(name)
         return applied
 
     @asynccontextmanager
@@ -166,25 +172,27 @@ class Database:
                 except BaseException:
                     # Decided in the database thread, after any BEGIN still queued there
                     # (a cancelled task's statement may not have run yet).
-                    await self.conn._execute(_end, self.conn._conn, "ROLLBACK")  # type: ignore[no-untyped-call]
+                    await self._worker.call(_end, "ROLLBACK")
                     raise
                 else:
-                    await self.conn._execute(_commit, self.conn._conn, self._analysed)  # type: ignore[no-untyped-call]
+                    await self._call(_commit, self._analysed)
             finally:
                 self._owner = None
                 self._begin_pending = False
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn`` in the connection's thread: one hop per statement, not three.
-
-        aiosqlite's cursor API crosses threads for execute, fetch and close;
-        under load those hops dominate, so each statement runs whole in the
-        worker thread instead.
-        """
-        if self._begin_pending and self._owner is asyncio.current_task():
-            self._begin_pending = False
-            return await self.conn._execute(_begun, self.conn._conn, fn, args)  # type: ignore[no-untyped-call,no-any-return]
-        return await self.conn._execute(fn, *args)  # type: ignore[no-untyped-call,no-any-return]
+        """Run ``fn(connection, *args)`` in the connection's thread: one hop per
+        statement (execute, fetch and close together), the BEGIN included."""
+        try:
+            if self._begin_pending and self._owner is asyncio.current_task():
+                self._begin_pending = False
+                return await self._worker.call(_begun, fn, args)
+            return await self._worker.call(fn, *args)
+        except sqlite3.OperationalError as exc:
+            fault = unavailable(exc)
+            if fault is None or fault is exc:
+                raise
+            raise fault from exc
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a synchronous ``fn(connection, *args)`` in the database thread.
@@ -192,38 +200,67 @@ class Database:
         For hot paths that chain several statements: they cost one thread hop
         together instead of one each.
         """
-        return await self._call(fn, self.conn._conn, *args)
+        return await self._call(fn, *args)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return lastrowid (inserts) for convenience."""
-        return await self._call(_lastrowid, self.conn._conn, sql, params)
+        return await self._call(_lastrowid, sql, params)
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
-        return await self._call(_rowcount, self.conn._conn, sql, params)
+        return await self._call(_rowcount, sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._call(self.conn._conn.executemany, sql, rows)
+        await self._call(_executemany, sql, rows)
 
-    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        rows = await self._call(_fetchall, self.conn._conn, sql, params)
+    async def executescript(self, script: str) -> None:
+        """Several statements at once, as sqlite3 runs them (for tests and tools:
+        it commits any transaction open on the connection first)."""
+        await self._call(_executescript, script)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self._call(_fetchall, sql, params)
         return rows[0] if rows else None
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        return await self._call(_fetchall, self.conn._conn, sql, params)
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self._call(_fetchall, sql, params)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
 
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _setup(conn: sqlite3.Connection) -> None:
+    # The busy timeout first: switching a new file to WAL takes a lock that a
+    # second process starting at the same moment must wait for, not fail on.
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    if conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is None:
+        # Only before the first table: what the outbox purge frees goes back.
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    # Deleted or shortened rows are overwritten with zeros, free pages included:
+    # otherwise an erased person's name stays readable in the file's free space
+    # (RGPD art. 17). It costs a write of each page freed, which is rare here.
+    conn.execute("PRAGMA secure_delete=ON")
+
+
 def _end(conn: sqlite3.Connection, verb: str) -> None:
-    if conn.in_transaction:
+    if not conn.in_transaction:
+        return
+    try:
         conn.execute(verb)
-
-
-def _begun(conn: sqlite3.Connection, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-    conn.execute("BEGIN IMMEDIATE")
-    return fn(*args)
+    except BaseException:
+        # A COMMIT refused (disk full, I/O error) may leave the transaction open.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _sizes(conn: sqlite3.Connection) -> dict[str, int]:
@@ -263,6 +300,11 @@ def _incremental_vacuum(conn: sqlite3.Connection) -> None:
     conn.executescript("PRAGMA incremental_vacuum;")
 
 
+def _begun(conn: sqlite3.Connection, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    return fn(conn, *args)
+
+
 def _lastrowid(conn: sqlite3.Connection, sql: str, params: Params) -> int:
     return conn.execute(sql, params).lastrowid or 0
 
@@ -271,5 +313,13 @@ def _rowcount(conn: sqlite3.Connection, sql: str, params: Params) -> int:
     return conn.execute(sql, params).rowcount
 
 
-def _fetchall(conn: sqlite3.Connection, sql: str, params: Params) -> list[aiosqlite.Row]:
+def _executemany(conn: sqlite3.Connection, sql: str, rows: Iterable[Params]) -> None:
+    conn.executemany(sql, rows)
+
+
+def _executescript(conn: sqlite3.Connection, script: str) -> None:
+    conn.executescript(script)
+
+
+def _fetchall(conn: sqlite3.Connection, sql: str, params: Params) -> list[Row]:
     return conn.execute(sql, params).fetchall()

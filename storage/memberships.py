@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
-
-import aiosqlite
 
 from storage.db import Database
 from storage.instants import from_iso, to_iso
@@ -39,7 +38,7 @@ _SELECT = (
 )
 
 
-def _membership(r: aiosqlite.Row) -> Membership:
+def _membership(r: sqlite3.Row) -> Membership:
     return Membership(
         id=int(r["id"]),
         person_id=int(r["person_id"]),

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-import aiosqlite
-
 from storage.db import Database
 from storage.instants import from_iso, to_iso
 
@@ -37,7 +35,7 @@ class Person:
 _COLUMNS = "id, display_name, locale, locale_hint, role, acting_for, reminders"
 
 
-def _person(r: aiosqlite.Row) -> Person:
+def _person(r: sqlite3.Row) -> Person:
     return Person(
         id=int(r["id"]),
         display_name=str(r["display_name"]),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-
-import aiosqlite
 
 from storage.db import Database
 from storage.instants import to_iso
@@ -40,7 +39,7 @@ _SELECT = (
 )
 
 
-def _proposal(r: aiosqlite.Row) -> Proposal:
+def _proposal(r: sqlite3.Row) -> Proposal:
     return Proposal(
         id=int(r["id"]),
         consultation_id=int(r["consultation_id"]),

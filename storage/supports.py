@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-import aiosqlite
-
 from storage.db import Database
 from storage.instants import from_iso, to_iso
 
@@ -50,7 +48,7 @@ _COUNT = (
 )
 
 
-def _support(r: aiosqlite.Row) -> Support:
+def _support(r: sqlite3.Row) -> Support:
     return Support(
         collectivite=str(r["collectivite"]),
         collectivite_name=str(r["cname"]),

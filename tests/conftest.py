@@ -35,7 +35,7 @@ def refdata_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     async def build() -> None:
         db = await Database.open(path)
         await refdata.ensure_loaded(db)
-        await db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         await db.close()
 
     asyncio.run(build())

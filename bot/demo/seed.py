@@ -79,19 +79,23 @@ def demo_phases(
 
 
 async def seed(db: Database, now: datetime, open_kind: PhaseKind = "needs") -> int:
-    """Create the demo consultation and the staff person, unless already there."""
-    existing = await consultations.current(db)
-    if existing is not None:
-        return existing.id
-    consultation_id = await consultations.create(
-        db,
-        slug=SLUG,
-        title=TITLE,
-        settings=SETTINGS,
-        phases=demo_phases(now.astimezone(PARIS).date(), open_kind),
-        now=now,
-    )
+    """Create the demo consultation and the staff person, unless already there.
+
+    One transaction, the check inside it: two demos started together on one
+    new file create one consultation, not two.
+    """
     async with db.transaction():
+        existing = await consultations.current(db)
+        if existing is not None:
+            return existing.id
+        consultation_id = await consultations.create(
+            db,
+            slug=SLUG,
+            title=TITLE,
+            settings=SETTINGS,
+            phases=demo_phases(now.astimezone(PARIS).date(), open_kind),
+            now=now,
+        )
         staff = await persons.ensure(db, STAFF_IDENTITY, now=now, display_name="staff")
         await persons.set_role(db, staff.id, "admin")
         await seed_proposals(db, now, open_kind)

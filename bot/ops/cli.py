@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Coroutine, Sequence
@@ -22,7 +23,7 @@ from bot.demo import seed as demo
 from bot.ops import export_cli, logs, phases_cli
 from bot.ops import maintenance as ops
 from storage import audit, persons
-from storage.db import Database
+from storage.db import Database, DatabaseUnusable
 from storage.persons import Role
 
 
@@ -230,6 +231,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"guichet: {exc}", file=sys.stderr)
         return 2
+    except DatabaseUnusable as exc:
+        # One line that says what to do; status 1, so that systemd's
+        # Restart=on-failure tries again (a restore may be under way).
+        print(f"guichet: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:
+        print(f"guichet: the database cannot be used now: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
