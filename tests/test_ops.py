@@ -145,5 +145,5 @@ async def test_backup_while_the_bot_writes_then_restore(
         await asyncio.to_thread(
             main, ["restore", str(tmp_path / "nothing.db"), "--db", str(restored)]
         )
-        == 2
+        == 1
     )

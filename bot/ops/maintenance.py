@@ -8,13 +8,12 @@ backups that can be taken while the bot runs.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from bot.core.clock import PARIS
-from bot.core.config import ConfigError, ConsultationConfig, load
+from bot.core.config import ConsultationConfig, load
 from storage import backup, consultations
 from storage.consultations import PhaseKind
 from storage.db import Database
@@ -169,22 +168,21 @@ def check(args: argparse.Namespace) -> int:
 
 
 async def backup_command(args: argparse.Namespace, db_path: str) -> int:
-    pages = await backup.copy(db_path, args.file)
-    print(f"{db_path} → {args.file}: {pages} pages, integrity ok")
+    copied = await backup.copy(db_path, args.file)
+    print(
+        f"{db_path} → {args.file}: {copied.pages} pages, schema version {copied.version}, "
+        "integrity checked after writing"
+    )
     return 0
 
 
 async def restore_command(args: argparse.Namespace, db_path: str) -> int:
-    """Check the backup, then copy it into place through the same API."""
-    if not await asyncio.to_thread(Path(args.file).exists):
-        raise ConfigError(f"no backup at {args.file}")
-    source = await Database.open(args.file, migrate=False)
-    version = await source.schema_version()
-    await source.close()
-    if version == 0:
-        raise ConfigError(f"{args.file} is not a Guichet database")
-    pages = await backup.copy(args.file, db_path)
+    """Check the backup, put it in place atomically, then bring its schema up to date."""
+    restored = await backup.restore(args.file, db_path)
     db = await Database.open(db_path)  # applies migrations newer than the backup
     await db.close()
-    print(f"{args.file} → {db_path}: {pages} pages restored (schema version {version})")
+    print(
+        f"{args.file} → {db_path}: {restored.pages} pages restored "
+        f"(schema version {restored.version})"
+    )
     return 0
