@@ -20,6 +20,7 @@ from typing import TextIO
 from bot.backends.base import Dispatch
 from bot.backends.render import numbered
 from bot.core.messages import Reply, from_text
+from bot.core.unrecorded import Unrecorded
 
 
 class ConsoleBackend:
@@ -92,7 +93,11 @@ class ConsoleBackend:
                 display_name=self.user,
                 address=self.user,
             )
-            for reply in await dispatch(incoming):
+            try:
+                replies = await dispatch(incoming)
+            except Unrecorded as unrecorded:  # typed again by the person, if at all
+                replies = unrecorded.replies
+            for reply in replies:
                 self._print(self._render(reply))
             if self.after_event is not None:
                 await self.after_event()

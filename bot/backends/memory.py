@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.backends.base import Dispatch
 from bot.core.messages import Incoming, Kind, Reply, from_text
+from bot.core.unrecorded import Unrecorded
 
 if TYPE_CHECKING:  # the test double drives a whole app; backends never import it at run time
     from bot.app import App
@@ -22,6 +23,7 @@ class MemoryBackend:
     def __init__(self, app: App) -> None:
         self.app = app
         self.delivered: dict[str, list[Reply]] = defaultdict(list)
+        self.unrecorded: list[Incoming] = []  # events the app could not record
         self._ids = itertools.count(1)
         self._session = uuid.uuid4().hex[:8]
         app.add_backend(self)
@@ -36,7 +38,11 @@ class MemoryBackend:
         return f"{self.name}:{user}"
 
     async def send(self, incoming: Incoming) -> list[Reply]:
-        replies = await self.app.handle(incoming)
+        try:
+            replies = await self.app.handle(incoming)
+        except Unrecorded as unrecorded:  # not acknowledged: a platform would redeliver it
+            self.unrecorded.append(incoming)
+            replies = unrecorded.replies
         if self.app.sender.woken:
             await self.app.sender.drain()
         return replies

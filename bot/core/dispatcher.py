@@ -18,7 +18,9 @@ from bot.core.context import Context, Refused, Services
 from bot.core.flood import FloodGuard
 from bot.core.messages import Incoming, Kind, Reply
 from bot.core.router import Router
+from bot.core.unrecorded import Outages
 from storage import conversations, events, persons
+from storage.db import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +35,17 @@ class Dispatcher(Router):
         super().__init__("root")
         self.services = services
         self.flood = FloodGuard(services.config.limits.messages_per_minute)
+        self.outages = Outages(services)
 
     # -- dispatch -----------------------------------------------------------------
     async def dispatch(self, incoming: Incoming) -> list[Reply]:
         metrics = self.services.metrics
         metrics.events.labels(incoming.backend, incoming.kind.value).inc()
         with metrics.latency.labels(incoming.backend).time():
-            return await self._dispatch(incoming)
+            try:
+                return await self._dispatch(incoming)
+            except StorageUnavailable as fault:  # nothing recorded: see bot.core.unrecorded
+                raise await self.outages.refuse(incoming, fault) from fault
 
     async def _dispatch(self, incoming: Incoming) -> list[Reply]:
         db = self.services.db
@@ -58,6 +64,8 @@ class Dispatcher(Router):
                     await conversations.save(db, ctx.person.id, conversation, ctx.now)
         except Refused as refusal:
             return await self._after_failure(incoming, refusal.message)
+        except StorageUnavailable:
+            raise  # the failure path below would need a write too
         except Exception:
             log.exception("handler failed on %s event", incoming.backend)
             self.services.metrics.errors.labels(incoming.backend).inc()

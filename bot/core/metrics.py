@@ -28,6 +28,12 @@ class Metrics:
             ["backend"],
             registry=self.registry,
         )
+        self.unrecorded = Counter(
+            "guichet_unrecorded_events_total",
+            "Events answered but not recorded: the database could not be written",
+            ["backend", "reason"],
+            registry=self.registry,
+        )
         self.sends = Counter(
             "guichet_sends_total",
             "Outbox deliveries by outcome",

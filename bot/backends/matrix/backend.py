@@ -45,6 +45,7 @@ from bot.core.matrix_ids import (
     tchap_facts,
 )
 from bot.core.messages import Reply, from_text
+from bot.core.unrecorded import Unrecorded
 from storage import events, persons
 
 __all__ = ["MatrixBackend", "tchap_facts"]
@@ -313,7 +314,11 @@ class MatrixBackend:
             # shared room where others would read them.
             address=room.room_id if direct else "",
         )
-        for reply in await dispatch(incoming):
+        try:
+            replies = await dispatch(incoming)
+        except Unrecorded as unrecorded:  # a sync is not replayed: the person sends it again
+            replies = unrecorded.replies
+        for reply in replies:
             await self._send_safely(room.room_id, reply, event.event_id)
 
     def _addressed(self, room: MatrixRoom, text: str, content: dict[str, Any]) -> tuple[str, bool]:

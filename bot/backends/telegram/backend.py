@@ -46,6 +46,7 @@ from bot.core.config import ConfigError, TelegramConfig
 from bot.core.context import Services, command_name
 from bot.core.i18n import guess_locale
 from bot.core.messages import Incoming, Kind, Reply, from_text
+from bot.core.unrecorded import Unrecorded
 from storage import outbox, persons
 
 if TYPE_CHECKING:
@@ -140,6 +141,7 @@ class TelegramBackend:
         self._ready = asyncio.Event()
         self._dispatch: Dispatch | None = None
         self.workspace = TelegramWorkspace(self)
+        self.unrecorded: set[str] = set()  # event ids the app could not record
 
     # -- lifecycle ------------------------------------------------------------------
     async def run(self, dispatch: Dispatch, stop: asyncio.Event) -> None:
@@ -154,7 +156,7 @@ class TelegramBackend:
             if self.config.webhook_url:
                 await self._serve_webhook(application, stop)
             else:
-                await poll(application, self.services, stop, self.poll_timeout)
+                await poll(application, self.services, stop, self.poll_timeout, self.unrecorded)
         finally:
             self._ready.clear()
             self._application = None
@@ -360,7 +362,12 @@ class TelegramBackend:
 
     async def _answer(self, incoming: Incoming, chat: int, pressed: Message | None) -> None:
         assert self._dispatch is not None
-        await self._answer_with(await self._dispatch(incoming), chat, pressed, incoming.identity)
+        try:
+            replies = await self._dispatch(incoming)
+        except Unrecorded as unrecorded:  # the polling loop leaves the update unconfirmed
+            self.unrecorded.add(incoming.event_id)
+            replies = unrecorded.replies
+        await self._answer_with(replies, chat, pressed, incoming.identity)
 
     async def _answer_with(
         self, replies: list[Reply], chat: int, pressed: Message | None, identity: str

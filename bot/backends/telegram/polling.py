@@ -25,6 +25,7 @@ from bot.core.clock import from_iso, to_iso
 from bot.core.config import ConfigError
 from bot.core.context import Services
 from storage import events
+from storage.db import StorageUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,6 +36,8 @@ OFFSET_MAX_AGE = timedelta(hours=24)
 nothing, and it may point past the ids Telegram restarts from after a quiet week."""
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.CHAT_MEMBER)
 BACKOFF_MAX = 30.0
+STORAGE_RETRY = 2.0
+"""Seconds before asking again for an update the database could not record."""
 
 
 class Stopped(Exception):
@@ -95,13 +98,21 @@ async def poll(
     services: Services,
     stop: asyncio.Event,
     long_poll: int,
+    unrecorded: set[str] | None = None,
 ) -> None:
     """Fetch updates and hand each to the application's handlers, one at a
-    time, until ``stop``; only a token Telegram no longer accepts ends it early."""
+    time, until ``stop``; only a token Telegram no longer accepts ends it early.
+
+    An update whose event id the handlers put in ``unrecorded`` (the database
+    could not be written) is not confirmed: polling waits, then asks for it
+    again, until the database takes it.
+    """
     bot = application.bot
+    held = unrecorded if unrecorded is not None else set()
     offset = await stored_offset(services)
     webhook_cleared = False
     delay = 1.0
+    storage_delay = STORAGE_RETRY
     while not stop.is_set():
         try:
             if not webhook_cleared:  # getUpdates is refused while a webhook is set
@@ -133,7 +144,14 @@ async def poll(
         delay = 1.0
         for update in updates:
             await application.process_update(update)
+            if f"telegram:{update.update_id}" in held:
+                held.clear()
+                await sleep(stop, storage_delay)  # then this update comes again
+                storage_delay = min(storage_delay * 2, BACKOFF_MAX)
+                break
+            storage_delay = STORAGE_RETRY
             offset = update.update_id + 1
-            await store_offset(services, offset)
+            with suppress(StorageUnavailable):  # kept in memory; stored with the next one
+                await store_offset(services, offset)
             if stop.is_set():
                 return
