@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from bot.core.clock import PARIS, SystemClock
@@ -39,7 +40,9 @@ def add_parser(sub: Any) -> None:
     commands = parser.add_subparsers(dest="phases_command", required=True)
     listing = commands.add_parser("list", help="the phases with their dates and notices")
     setting = commands.add_parser(
-        "set", help="dates of phase N: FIRST_DAY [HH:MM] LAST_DAY [HH:MM]"
+        "set",
+        help="dates of phase N: FIRST_DAY [HH:MM] LAST_DAY [HH:MM], the last day included "
+        "(as the chat says it)",
     )
     setting.add_argument("number", type=int)
     setting.add_argument("dates", nargs="+", help="e.g. 01/03/2027 15/04/2027, or - as last day")
@@ -52,11 +55,19 @@ def add_parser(sub: Any) -> None:
         p.add_argument("--db")
 
 
-def _line(phase: Phase, now: Any) -> str:
-    opens = phase.opens_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
-    closes = (
-        phase.closes_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M") if phase.closes_at else "-"
-    )
+def day_text(at: datetime, *, last: bool) -> str:
+    """A bound as ``phases set`` reads it back: a day alone at midnight (the last
+    day being the one before the closing midnight, as ``/calendrier`` says it),
+    the day and the time otherwise."""
+    local = at.astimezone(PARIS)
+    if local.time() == time(0):
+        return (local.date() - timedelta(days=1) if last else local.date()).isoformat()
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def _line(phase: Phase, now: datetime) -> str:
+    opens = day_text(phase.opens_at, last=False)
+    closes = day_text(phase.closes_at, last=True) if phase.closes_at else "-"
     if phase.is_open(now):
         state = "open"
     elif phase.closes_at is not None and phase.closes_at <= now:
@@ -75,7 +86,7 @@ async def run(args: argparse.Namespace, db_path: str) -> int:
             print("no consultation in this database", file=sys.stderr)
             return 2
         if args.phases_command == "list":
-            print("#\tkind\topens (Paris)\tcloses (Paris)\tstate")
+            print("#\tkind\tfirst day (Paris)\tlast day, included\tstate")
             for phase in consultation.phases:
                 print(_line(phase, now))
                 for kind, days, _deadline, outcome, count in await reminders.notices_of(
