@@ -220,3 +220,23 @@ def test_backup_checks_what_it_wrote(
     # No database: said, and none created.
     assert main(["backup", str(copy), "--db", str(tmp_path / "none.db")]) == 1
     assert not (tmp_path / "none.db").exists()
+
+
+def test_restore_puts_a_backup_over_a_damaged_database(
+    tmp_path: Path, backup_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    live = tmp_path / "live.db"
+    live.write_bytes(b"garbage after a disk failure\n" * 1000)
+    assert main(["staff", "list", "--db", str(live)]) == 1
+    assert "guichet restore" in capsys.readouterr().err
+    assert restore(backup_file, live) == 0
+    assert main(["staff", "list", "--db", str(live)]) == 0
+    assert "admin\ttelegram:1" in capsys.readouterr().out
+
+
+def test_restore_into_a_missing_folder_says_so(
+    tmp_path: Path, backup_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert restore(backup_file, tmp_path / "nowhere" / "guichet.db") == 1
+    err = capsys.readouterr().err
+    assert "nowhere" in err and len(err.strip().splitlines()) == 1
