@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.ops.cli import main
+from storage import db as storage_db
 from storage.db import Database, migration_files
 from storage.lock import FileLock, InUse
 
@@ -187,18 +188,19 @@ def test_restore_never_writes_into_its_source_and_replaces_in_one_rename(
     assert fingerprint(live) == live_before
 
 
-def test_restore_applies_the_migrations_the_backup_lacks(tmp_path: Path, backup_file: Path) -> None:
-    old = tmp_path / "older.db"
-    shutil.copy(backup_file, old)
-    with sqlite3.connect(old) as conn:
-        conn.execute(f"DELETE FROM schema_version WHERE version = {len(migration_files())}")
+def test_restore_applies_the_migrations_the_backup_lacks(tmp_path: Path) -> None:
+    old = tmp_path / "older.db"  # a backup made before the last migration shipped
+    shipped = migration_files()
+    conn = sqlite3.connect(old, isolation_level=None)
+    for version, name, sql in shipped[:-1]:
+        assert storage_db._apply(conn, version, name, sql, len(shipped))
     conn.close()
     live = tmp_path / "live.db"
     assert restore(old, live) == 0
     with sqlite3.connect(live) as conn:
         version = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
     conn.close()
-    assert version == len(migration_files())
+    assert version == len(shipped)
 
 
 def test_backup_checks_what_it_wrote(
