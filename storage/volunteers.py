@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-import aiosqlite
-
 from storage.db import Database
 from storage.instants import from_iso, to_iso
 
@@ -62,7 +60,7 @@ _ORDER = (
 )
 
 
-def _volunteer(r: aiosqlite.Row) -> Volunteer:
+def _volunteer(r: sqlite3.Row) -> Volunteer:
     return Volunteer(
         id=int(r["id"]),
         proposal_id=int(r["proposal_id"]),

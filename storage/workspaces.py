@@ -9,11 +9,10 @@ the bot; a Telegram group, which a bot cannot create, is bound by the staff.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-
-import aiosqlite
 
 from storage.db import Database
 from storage.instants import from_iso, to_iso
@@ -72,7 +71,7 @@ _SEATED = (
 )
 
 
-def _workspace(r: aiosqlite.Row) -> Workspace:
+def _workspace(r: sqlite3.Row) -> Workspace:
     return Workspace(
         id=int(r["id"]),
         proposal_id=int(r["proposal_id"]),
@@ -85,7 +84,7 @@ def _workspace(r: aiosqlite.Row) -> Workspace:
     )
 
 
-def _member(r: aiosqlite.Row) -> Member:
+def _member(r: sqlite3.Row) -> Member:
     return Member(
         id=int(r["id"]),
         workspace_id=int(r["workspace_id"]),

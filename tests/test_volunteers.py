@@ -34,14 +34,17 @@ async def _person(app: App, name: str) -> int:
 
 async def test_migration_keeps_the_notices_and_accepts_the_new_kind(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "old.db", migrate=False)
-    await db.schema_version()
+    await db.executescript(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at TEXT NOT NULL)"
+    )
     for version, name, sql in migration_files():
         if name.startswith("0011"):
             break
-        await db.conn.executescript(
+        await db.executescript(
             f"BEGIN;\n{sql}\n;INSERT INTO schema_version VALUES ({version}, '{name}', 'x');COMMIT;"
         )
-    await db.conn.executescript(
+    await db.executescript(
         "BEGIN; INSERT INTO consultations(slug, title, created_at) VALUES ('c', 'C', 'x');"
         " INSERT INTO phases(consultation_id, position, kind, opens_at)"
         " VALUES (1, 1, 'needs', 'a');"
