@@ -162,3 +162,21 @@ def test_two_first_starts_on_one_new_file_both_succeed(tmp_path: Path, round_: i
         await opened.close()
 
     asyncio.run(check())
+
+
+def test_a_database_left_open_does_not_keep_the_process_alive(tmp_path: Path) -> None:
+    """The database thread is a daemon: a program that forgets ``close`` still exits
+    (aiosqlite's thread kept every failed start-up alive forever)."""
+    script = (
+        "import asyncio, sys\n"
+        "from storage.db import Database\n"
+        "async def main():\n"
+        f"    db = await Database.open({str(tmp_path / 'g.db')!r})\n"
+        "    await db.fetchval('SELECT 1')\n"
+        "    raise SystemExit(3)\n"
+        "asyncio.run(main())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=TIMEOUT
+    )
+    assert result.returncode == 3, result.stderr
