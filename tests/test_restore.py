@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.ops.cli import main
-from storage import db as storage_db
+from storage import schema
 from storage.db import Database, migration_files
 from storage.lock import FileLock, InUse
 
@@ -193,7 +193,7 @@ def test_restore_applies_the_migrations_the_backup_lacks(tmp_path: Path) -> None
     shipped = migration_files()
     conn = sqlite3.connect(old, isolation_level=None)
     for version, name, sql in shipped[:-1]:
-        assert storage_db._apply(conn, version, name, sql, len(shipped))
+        assert schema.apply(conn, version, name, sql, len(shipped))
     conn.close()
     live = tmp_path / "live.db"
     assert restore(old, live) == 0
