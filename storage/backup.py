@@ -123,9 +123,13 @@ def inspect(path: Path, label: str) -> Copied:
     known = len(migration_files())
     try:
         with _closing(_read_only(path)) as conn:
-            verdict = conn.execute("PRAGMA integrity_check").fetchall()
-            if [tuple(row) for row in verdict] != [("ok",)]:
-                raise BadBackup(f"{label} is damaged: {verdict[0][0]}")
+            found = [str(row[0]) for row in conn.execute("PRAGMA integrity_check")]
+            if found != ["ok"]:
+                first = " ".join(found[0].split())[:200]  # one line, however SQLite wrote it
+                raise BadBackup(
+                    f"{label} is damaged: PRAGMA integrity_check found {len(found)} "
+                    f"problem(s), the first: {first}"
+                )
             has_versions = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
             ).fetchone()

@@ -211,6 +211,10 @@ async def _run(args: argparse.Namespace) -> int:
     return await run(config)
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logs.configure()
@@ -234,10 +238,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseUnusable as exc:
         # One line that says what to do; status 1, so that systemd's
         # Restart=on-failure tries again (a restore may be under way).
-        print(f"guichet: {exc}", file=sys.stderr)
+        print(f"guichet: {_one_line(exc)}", file=sys.stderr)
         return 1
     except sqlite3.Error as exc:
-        print(f"guichet: the database cannot be used now: {exc}", file=sys.stderr)
+        print(f"guichet: the database cannot be used now: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
