@@ -158,7 +158,7 @@ TOPICS: dict[str, str] = {
         "vehicules, mobilite, chauffeur, chauffeurs, navette, bus"
     ),
     "reseau": (
-        "internet, fibre, debit, 4g, 5g, antenne, antennes, zones blanches, operateurs, "
+        "connexion, fibre, debit, 4g, 5g, antenne, antennes, zones blanches, operateurs, "
         "couverture mobile, reseau mobile, telephonie mobile"
     ),
     "site": "site, refonte, rgaa, hebergement du site, page web, pages web",

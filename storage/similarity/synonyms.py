@@ -68,7 +68,7 @@ FAMILIES: dict[str, str] = {
     "document": "documents, papiers, dossiers papier, archives, archivage",
     "donnee": "donnees, data, open data, opendata",
     "formation": "formations, former, se former, apprendre, tutoriel, tutoriels",
-    "internet": "wifi, wi fi, haut debit, tres haut debit, fibre, reseau internet",
+    "connexion": "wifi, wi fi, haut debit, tres haut debit, fibre, reseau internet",
     "commerce": "commerces, commercants, commercant, boutiques, artisans",
     "urbanisme": (
         "permis de construire, autorisation d urbanisme, autorisations d urbanisme, ads, "
