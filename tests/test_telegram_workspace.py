@@ -126,3 +126,20 @@ async def test_a_group_where_the_bot_is_no_admin_is_retried(running: Running) ->
     assert (await keeper.reconcile()).failed == 1
     fake.bot_admin_in.add(GROUP["id"])  # the staff made the bot an administrator
     assert (await keeper.reconcile()).admitted == 1
+
+
+async def test_while_telegram_is_away_the_pass_gives_up_at_once(running: Running) -> None:
+    app, fake = running.app, running.fake
+    await _volunteer(app, MARIE, "24520", "fr")
+    await _volunteer(app, JOHN, "33063", "en")
+    await running.say(STAFF, "/bind@guichet_test_bot 1", chat=GROUP)
+    await running.halt()  # the backend is stopped: not connected
+    keeper = app.keeper
+    assert keeper is not None
+    tally = await keeper.reconcile()
+    assert (tally.admitted, tally.failed) == (0, 1)  # one try for the platform, not one per person
+    assert fake.calls_to("createChatInviteLink") == []
+    first = await proposals.by_number(app.services.db, 1, 1)
+    assert first is not None
+    [space] = await workspaces.of_proposal(app.services.db, first.id)
+    assert len(await workspaces.to_admit(app.services.db, space.id)) == 2  # kept for later

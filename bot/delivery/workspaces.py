@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from bot.backends.base import Backend, DeliveryError
+from bot.backends.base import Backend, DeliveryError, RetryAfter
 from bot.backends.workspace import Workspace
 from bot.core.context import Recipient, Services
 from bot.core.i18n import N_, Translator
@@ -165,16 +165,24 @@ class WorkspaceKeeper:
             await self._invite(consultation, tally)
             capabilities = self._capabilities()
             for name, capability in capabilities.items():
-                if capability.creates_rooms:
-                    await self._create_rooms(consultation, name, capability, tally)
-                for space in await workspaces.of_consultation(
-                    self.services.db, consultation.id, name
-                ):
-                    await self._members(space, capability, tally)
+                try:
+                    await self._platform(consultation, name, capability, tally)
+                except RetryAfter as exc:
+                    # Not connected, or asked to slow down: the next pass goes on.
+                    log.info("co-construction spaces on %s: later (%s)", name, exc)
+                    tally.failed += 1
             await self._report_joins(tally)
         if tally.failed:
             log.warning("co-construction spaces: %s step(s) failed, retried later", tally.failed)
         return tally
+
+    async def _platform(
+        self, consultation: Consultation, name: str, capability: Workspace, tally: Tally
+    ) -> None:
+        if capability.creates_rooms:
+            await self._create_rooms(consultation, name, capability, tally)
+        for space in await workspaces.of_consultation(self.services.db, consultation.id, name):
+            await self._members(space, capability, tally)
 
     async def _invite(self, consultation: Consultation, tally: Tally) -> None:
         """Ask the collectivités ready to co-build a selected proposal to confirm."""
@@ -206,6 +214,8 @@ class WorkspaceKeeper:
                 room = await capability.create(
                     f"{proposal.number}. {proposal.title}", proposal.summary, staff
                 )
+            except RetryAfter:
+                raise
             except DeliveryError as exc:
                 log.warning("co-construction room for no. %s not created: %s", proposal.number, exc)
                 tally.failed += 1
@@ -223,6 +233,8 @@ class WorkspaceKeeper:
             label = f"{space.proposal_number} · {person.display_name if person else seat.account}"
             try:
                 link = await capability.admit(space.room, seat.account, label)
+            except RetryAfter:
+                raise
             except DeliveryError as exc:
                 log.warning("co-construction: %s not let in %s: %s", seat.account, space.room, exc)
                 tally.failed += 1
@@ -240,6 +252,8 @@ class WorkspaceKeeper:
                 joined=member.status == "joined",
                 link=member.invite_link,
             )
+        except RetryAfter:
+            raise
         except DeliveryError as exc:
             log.warning(
                 "co-construction: %s not removed from %s: %s", member.account, space.room, exc
