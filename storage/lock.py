@@ -38,8 +38,9 @@ class FileLock:
             self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as exc:
             raise DatabaseUnusable(
-                f"{path} cannot be created ({exc.strerror}): check that the folder of "
-                f"{db_path} exists and belongs to the user running Guichet"
+                f"{path} cannot be opened for writing ({exc.strerror}): the folder of "
+                f"{db_path} must exist and be writable by the user running Guichet "
+                "(SQLite writes its journal there too)"
             ) from exc
         try:
             fcntl.flock(self._fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)

@@ -80,7 +80,7 @@ def test_a_damaged_file_stops_at_once_saying_which_and_how(tmp_path: Path, comma
 def test_an_unwritable_place_stops_at_once(tmp_path: Path, command: str) -> None:
     missing = tmp_path / "no such folder" / "guichet.db"
     result = guichet(tmp_path, *commands(tmp_path, missing)[command], stdin="/aide\n")
-    one_clear_line(result, "no such folder", "check that")
+    one_clear_line(result, "no such folder", "must exist and be writable")
     folder = tmp_path / "a folder"
     folder.mkdir()
     result = guichet(tmp_path, *commands(tmp_path, folder)[command], stdin="/aide\n")
@@ -180,3 +180,32 @@ def test_a_database_left_open_does_not_keep_the_process_alive(tmp_path: Path) ->
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=TIMEOUT
     )
     assert result.returncode == 3, result.stderr
+
+
+def test_a_database_on_a_read_only_file_system_stops_at_once(
+    tmp_path: Path, refdata_db: Path
+) -> None:
+    """A real unwritable file (tests run as root, whom file modes do not stop): the
+    database on a tmpfs remounted read-only. Skipped where mounting is not allowed."""
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    size = refdata_db.stat().st_size + 4 * 1024 * 1024
+    try:
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
+            check=True,
+            capture_output=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"cannot mount a tmpfs here: {exc}")
+    try:
+        db = mount / "guichet.db"
+        shutil.copy(refdata_db, db)
+        (mount / "guichet.db.lock").touch()
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True, timeout=10)
+        for command in ("demo", "staff", "export"):
+            result = guichet(tmp_path, *commands(tmp_path, db)[command], stdin="/aide\n")
+            one_clear_line(result, str(mount), "Read-only file system", "writable")
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False, timeout=10)
