@@ -53,10 +53,9 @@ from bot.app import App, settle_heap
 from bot.core.clock import SystemClock, to_iso
 from bot.core.config import Config, Limits
 from bot.core.limits import telegram
-from bot.delivery.fanout import fan_out
+from bot.delivery import fanout
 from bot.demo import seed as demo
-from handlers.broadcast import render_for
-from storage import audiences, broadcasts, consultations
+from storage import audiences, broadcasts, consultations, fanouts
 from storage.audiences import Audience
 from tests.fake_telegram import FakeTelegram
 
@@ -143,7 +142,7 @@ async def _enqueue(app: App) -> tuple[int, int, float]:
     assert consultation is not None
     began = time.perf_counter()
     async with db.transaction():
-        targets = await audiences.targets(db, Audience("everyone"), consultation.id)
+        recipients = await audiences.count(db, Audience("everyone"), consultation.id)
         broadcast_id = await broadcasts.create(
             db,
             consultation_id=consultation.id,
@@ -151,23 +150,26 @@ async def _enqueue(app: App) -> tuple[int, int, float]:
             text_fr="La phase de vote est ouverte jusqu'au 15 décembre.",
             text_en="Voting is open until 15 December.",
             audience=Audience("everyone"),
-            recipients=len(targets),
+            recipients=recipients,
             not_before=now,
             now=now,
         )
-        count = await fan_out(
+        fanout_id = await fanout.start(
             app.services,
             app.router.commands,
-            targets,
             "broadcast",
-            render_for(
-                "La phase de vote est ouverte jusqu'au 15 décembre.",
-                "Voting is open until 15 December.",
-            ),
+            {
+                "broadcast": broadcast_id,
+                "audience": Audience("everyone").to_json(),
+                "consultation": consultation.id,
+                "agents": False,
+            },
             now=now,
             quiet=False,  # measured at any hour; real broadcasts keep office hours
             broadcast_id=broadcast_id,
         )
+    job = await fanouts.get(db, fanout_id)  # queued in batches once committed
+    count = job.queued if job else 0
     return broadcast_id, count, time.perf_counter() - began
 
 

@@ -50,9 +50,8 @@ async def measure(path: Path, events: int, people: int) -> dict[str, float]:
     from bot.backends.memory import MemoryBackend
     from bot.core.clock import FrozenClock
     from bot.core.config import Config, Limits
-    from bot.delivery.fanout import fan_out
-    from handlers.broadcast import render_for
-    from storage import audiences, consultations
+    from bot.delivery import fanout
+    from storage import broadcasts, consultations, fanouts
     from storage.audiences import Audience
 
     figures = {"imports_mb": peak_mb()}
@@ -80,18 +79,35 @@ async def measure(path: Path, events: int, people: int) -> dict[str, float]:
 
     consultation = await consultations.current(db)
     assert consultation is not None
+    now = app.services.clock.now()
     async with db.transaction():
-        targets = await audiences.targets(db, Audience("everyone"), consultation.id)
-        rows = await fan_out(
+        broadcast_id = await broadcasts.create(
+            db,
+            consultation_id=consultation.id,
+            author_id=1,
+            text_fr="Bonjour à toutes et à tous.",
+            text_en="Hello everyone.",
+            audience=Audience("everyone"),
+            recipients=0,
+            not_before=now,
+            now=now,
+        )
+        fanout_id = await fanout.start(
             app.services,
             app.router.commands,
-            targets,
             "broadcast",
-            render_for("Bonjour à toutes et à tous.", "Hello everyone."),
+            {
+                "broadcast": broadcast_id,
+                "audience": Audience("everyone").to_json(),
+                "consultation": consultation.id,
+                "agents": False,
+            },
             now=now,
             quiet=False,
+            broadcast_id=broadcast_id,
         )
-    del targets
+    job = await fanouts.get(db, fanout_id)  # queued in batches once committed
+    rows = job.queued if job else 0
     figures["broadcast_rows"] = rows
     figures["after_broadcast_mb"] = peak_mb()
     figures["current_mb"] = current_mb()

@@ -12,9 +12,10 @@ from bot.core.context import Services
 from bot.core.dispatcher import Dispatcher
 from bot.core.i18n import Translations
 from bot.core.messages import Incoming, Reply
+from bot.delivery import notices
 from bot.delivery.outbox import Sender
 from bot.delivery.workspaces import WorkspaceKeeper
-from handlers import FLOWS
+from handlers import BULK_KINDS, FLOWS
 from storage import events, refdata
 from storage.db import Database
 
@@ -52,6 +53,8 @@ class App:
         )
         router = Dispatcher(services)
         router.include(*FLOWS)
+        services.bulk_kinds.update(notices.BULK_KINDS)
+        services.bulk_kinds.update(BULK_KINDS)
         backends: dict[str, Backend] = {}
         sender = Sender(services, backends)
         services.on_outbox = sender.wake

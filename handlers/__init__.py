@@ -6,6 +6,7 @@ all, in the order ``/aide`` lists their commands.
 
 from __future__ import annotations
 
+from bot.core.context import BulkKind
 from bot.core.router import Router
 from handlers import (
     broadcast,
@@ -29,6 +30,7 @@ from handlers import (
     proposal_admin,
     proposals,
     reminders,
+    results,
     review,
     search,
     selection,
@@ -72,3 +74,9 @@ FLOWS: tuple[Router, ...] = (
     privacy.router,
     cancel.router,
 )
+
+BULK_KINDS: dict[str, BulkKind] = {
+    broadcast.KIND: broadcast.BroadcastMessage(),
+    results.KIND: results.Results(),
+}
+"""The bulk messages the flows send, by fan-out kind (``bot.delivery.fanout``)."""

@@ -2,7 +2,8 @@
 
 The message in French (and optionally English), then the audience, then a
 preview with the number of recipients; only the confirmation writes the
-broadcast and its outbox rows, together. The draft lives in the conversation,
+broadcast and its fan-out, together (the outbox rows follow in short batches
+once it is committed, ``bot.delivery.fanout``). The draft lives in the conversation,
 so the confirmation re-computes the audience from what the staff chose, and
 re-checks the staff role, whatever button was pressed.
 """
@@ -10,22 +11,26 @@ re-checks the staff role, whatever button was pressed.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from bot.core.arguments import whole_number
 from bot.core.callbacks import ButtonData
-from bot.core.context import Context, Recipient, Refused
+from bot.core.context import Context, Recipient, Refused, Services, VariantRender
 from bot.core.i18n import N_, Translator
 from bot.core.limits import for_backend
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
-from bot.delivery.fanout import Render, fan_out
+from bot.delivery import fanout
+from bot.delivery.fanout import Render
 from bot.delivery.workdays import SendWindow
 from handlers.common import require_consultation, stale_button
 from storage import audiences, broadcasts, proposals
-from storage.audiences import AUDIENCE_KINDS, Audience, AudienceKind
+from storage.audiences import AUDIENCE_KINDS, Audience, AudienceKind, Targets
 from storage.consultations import Consultation
+from storage.db import Database
 
 router = Router("broadcast", audience="staff", reveals="staff")
+KIND = "broadcast"
 AUDIENCE_STEP = "bc.aud"
 CONFIRM_STEP = "bc.confirm"
 ENGLISH_STEP = "bc.en"
@@ -82,6 +87,27 @@ def render_for(text_fr: str, text_en: str) -> Render:
         return Reply(f"{header(r.t)}\n\n{body}")
 
     return render
+
+
+class BroadcastMessage:
+    """A broadcast as a bulk message: its audience and texts, read back by id."""
+
+    async def targets(self, db: Database, spec: dict[str, Any], low: int, high: int) -> Targets:
+        return await audiences.between(
+            db,
+            Audience.from_json(spec["audience"]),
+            spec["consultation"],
+            low,
+            high,
+            agents_may_support=spec["agents"],
+        )
+
+    async def renderer(self, services: Services, spec: dict[str, Any]) -> VariantRender | None:
+        found = await broadcasts.get(services.db, spec["broadcast"])
+        if found is None:
+            return None
+        render = render_for(found.text_fr, found.text_en)
+        return lambda r, variant: render(r)
 
 
 async def describe(ctx: Context, audience: Audience) -> str:
@@ -292,10 +318,10 @@ async def _send(ctx: Context) -> None:
     consultation = await require_consultation(ctx)
     data = ctx.conversation.data
     fr, en = str(data["fr"]), str(data.get("en", ""))
-    targets = await audiences.targets(
+    count = await audiences.count(
         ctx.db, audience, consultation.id, agents_may_support=_agents(consultation)
     )
-    if not targets:
+    if not count:
         raise Refused(ctx._("Nobody is in this audience: choose another one."))
     start = SendWindow.from_settings(consultation.settings).next_open(ctx.now)
     broadcast_id = await broadcasts.create(
@@ -305,16 +331,20 @@ async def _send(ctx: Context) -> None:
         text_fr=fr,
         text_en=en,
         audience=audience,
-        recipients=len(targets),
+        recipients=count,
         not_before=start,
         now=ctx.now,
     )
-    await fan_out(
+    await fanout.start(
         ctx.services,
         ctx.commands,
-        targets,
-        "broadcast",
-        render_for(fr, en),
+        KIND,
+        {
+            "broadcast": broadcast_id,
+            "audience": audience.to_json(),
+            "consultation": consultation.id,
+            "agents": _agents(consultation),
+        },
         now=ctx.now,
         not_before=start,
         broadcast_id=broadcast_id,
@@ -324,7 +354,7 @@ async def _send(ctx: Context) -> None:
         f"broadcast:{broadcast_id}",
         audience=audience.kind,
         value=audience.value,
-        recipients=len(targets),
+        recipients=count,
     )
     ctx.end()
     ctx.reply(
@@ -333,7 +363,7 @@ async def _send(ctx: Context) -> None:
             "it is delivered; type {command} to follow its progress.",
             "Broadcast no. {number} is queued for {n} recipients. I will tell you when "
             "it is delivered; type {command} to follow its progress.",
-            len(targets),
+            count,
             number=broadcast_id,
             command=ctx.cmd("broadcast"),
         )

@@ -1,79 +1,119 @@
 """Telling people what the steering committee decided, once, in their language.
 
-Who hears about a proposal: every person who voted for it, and every approved
-member of a collectivité that supported it (the support committed the
-collectivité, so all who speak for it should know). Each person gets one
-message listing every decided proposal that concerns them, with why.
+Who hears about a proposal (``storage.results``): every person who voted for
+it, every approved member of a collectivité that supported it, and every
+author of a need grouped into it. Each person gets one message listing every
+decided proposal that concerns them, with why. The message is a fan-out
+(``bot.delivery.fanout``): recorded with the decision, then queued in short
+batches, persons who read the same text sharing one stored copy.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from dataclasses import dataclass, field
-from functools import partial
+from typing import Any
 
-from bot.core.context import Context, Recipient
+from bot.core.context import Context, Recipient, Services, VariantRender
 from bot.core.messages import Reply
+from bot.delivery import fanout
 from handlers.proposal_common import RESULT_LABELS, consultation_title, heading
-from storage import proposals, supports, votes
+from storage import audiences, consultations, outbox, proposals, results
+from storage.audiences import TargetGroup, Targets
 from storage.consultations import Consultation
+from storage.db import Database
 from storage.proposals import Proposal
 
-
-@dataclass
-class Concern:
-    """Why one person hears about one proposal's result."""
-
-    voted: bool = False
-    supporters: list[str] = field(default_factory=list)
+KIND = "result"
 
 
-async def concerns(ctx: Context, proposal_ids: list[int]) -> dict[int, dict[int, Concern]]:
-    """person → proposal → why they are told: their vote, their collectivités' supports."""
-    found: dict[int, dict[int, Concern]] = defaultdict(lambda: defaultdict(Concern))
-    for person_id, proposal_id in await votes.voters(ctx.db, proposal_ids):
-        found[person_id][proposal_id].voted = True
-    for person_id, name, proposal_id in await supports.supporters(ctx.db, proposal_ids):
-        found[person_id][proposal_id].supporters.append(name)
-    return found
+def _why(r: Recipient, concern: dict[str, Any]) -> str:
+    why = [r._("you voted for it")] if concern["vote"] else []
+    why += [r._("{name} supported it", name=name) for name in concern["support"]]
+    why += [r._("your need “{title}” is part of it", title=title) for title in concern["need"]]
+    return ", ".join(why)
 
 
-def _result(
-    consultation: Consultation,
-    decided: dict[int, Proposal],
-    concerns: dict[int, Concern],
-    r: Recipient,
-) -> Reply:
-    lines = [
-        r._("Results of the consultation “{title}”:", title=consultation_title(r, consultation))
-    ]
-    for proposal_id, concern in sorted(concerns.items(), key=lambda kv: decided[kv[0]].number):
-        proposal = decided[proposal_id]
-        why = [r._("you voted for it")] if concern.voted else []
-        why += [r._("{name} supported it", name=name) for name in concern.supporters]
-        lines.append(
-            "• "
-            + r._(
-                "{proposal}: {result} ({why})",
-                proposal=heading(r.t, proposal),
-                result=r._(RESULT_LABELS[proposal.status]),
-                why=", ".join(why),
+def _result(consultation: Consultation, decided: dict[int, Proposal]) -> VariantRender:
+    def render(r: Recipient, variant: str) -> Reply:
+        lines = [
+            r._(
+                "Results of the consultation “{title}”:",
+                title=consultation_title(r, consultation),
+            )
+        ]
+        concerns = [c for c in json.loads(variant) if c["proposal"] in decided]
+        for concern in sorted(concerns, key=lambda c: decided[c["proposal"]].number):
+            proposal = decided[concern["proposal"]]
+            lines.append(
+                "• "
+                + r._(
+                    "{proposal}: {result} ({why})",
+                    proposal=heading(r.t, proposal),
+                    result=r._(RESULT_LABELS[proposal.status]),
+                    why=_why(r, concern),
+                )
+            )
+        lines += [
+            "",
+            r._(
+                "Thank you for taking part. Every proposal and its result: {command}.",
+                command=r.cmd("proposals"),
+            ),
+        ]
+        return Reply("\n".join(lines))
+
+    return render
+
+
+class Results:
+    """The bulk message of the results: its variant is what concerns the person."""
+
+    async def targets(self, db: Database, spec: dict[str, Any], low: int, high: int) -> Targets:
+        found: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
+        for person_id, why, proposal_id, detail in await results.concerns_between(
+            db, spec["proposals"], low, high
+        ):
+            concern = found[person_id].setdefault(
+                proposal_id, {"proposal": proposal_id, "vote": False, "support": [], "need": []}
+            )
+            if why == "vote":
+                concern["vote"] = True
+            else:
+                concern[why].append(detail)
+        groups: dict[tuple[str | None, str | None, str, str], list[int]] = defaultdict(list)
+        for person_id, locale, hint, backend in await audiences.reach(db, sorted(found)):
+            variant = json.dumps(list(found[person_id].values()), ensure_ascii=False)
+            groups[(locale, hint, backend, variant)].append(person_id)
+        return Targets(
+            tuple(
+                TargetGroup(locale, hint, backend, ids[0], len(ids), json.dumps(ids), variant)
+                for (locale, hint, backend, variant), ids in groups.items()
             )
         )
-    lines += [
-        "",
-        r._(
-            "Thank you for taking part. Every proposal and its result: {command}.",
-            command=r.cmd("proposals"),
-        ),
-    ]
-    return Reply("\n".join(lines))
+
+    async def renderer(self, services: Services, spec: dict[str, Any]) -> VariantRender | None:
+        consultation = await consultations.current(services.db)
+        if consultation is None or consultation.id != spec["consultation"]:
+            return None
+        decided = {p.id: p for p in await proposals.of_ids(services.db, spec["proposals"])}
+        return _result(consultation, decided)
+
+
+async def concerned(ctx: Context, proposal_ids: list[int]) -> int:
+    """How many persons these results concern (shown before they are announced)."""
+    return await results.concerned_count(ctx.db, proposal_ids)
 
 
 async def announce(ctx: Context, consultation: Consultation, proposal_ids: list[int]) -> int:
-    """Queue the results of these just-decided proposals; return how many people are told."""
-    decided = {p.id: p for p in await proposals.of_ids(ctx.db, proposal_ids)}
-    found = await concerns(ctx, proposal_ids)
-    for person_id, about in sorted(found.items()):
-        await ctx.notify(person_id, "result", partial(_result, consultation, decided, about))
-    return len(found)
+    """Record the results of these just-decided proposals for everyone concerned;
+    the fan-out's id (its rows are queued once the decision is committed)."""
+    return await fanout.start(
+        ctx.services,
+        ctx.commands,
+        KIND,
+        {"consultation": consultation.id, "proposals": sorted(proposal_ids)},
+        now=ctx.now,
+        quiet=False,
+        priority=outbox.BULK,
+    )

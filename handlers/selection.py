@@ -2,10 +2,10 @@
 
 Marks are a shared draft (``storage.selection``) until a staff member confirms
 "announce the results"; only then does each proposal leave ``open``, in the
-same transaction as the notifications (``handlers.results``), so the people
-concerned are told once. The confirmation remembers the marks it showed, so
-marks changed meanwhile by another staff member are shown again, not published
-unseen.
+same transaction as the results' fan-out (``handlers.results``), so the people
+concerned are told once; their messages are queued once that has committed.
+The confirmation remembers the marks it showed, so marks changed meanwhile by
+another staff member are shown again, not published unseen.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Literal
 from bot.core.callbacks import ButtonData, Id
 from bot.core.context import Context, Refused
 from bot.core.i18n import N_
-from bot.core.messages import Choice
+from bot.core.messages import Choice, Reply
 from bot.core.router import Router
 from handlers import results
 from handlers.common import require_consultation, stale_button
@@ -28,7 +28,7 @@ from handlers.proposal_common import (
     heading,
     proposal_from,
 )
-from storage import proposals, selection
+from storage import fanouts, proposals, selection
 from storage.consultations import Consultation
 from storage.proposals import Proposal
 from storage.selection import Mark
@@ -182,7 +182,7 @@ async def _confirm(ctx: Context, consultation: Consultation, prefix: str = "") -
             [Choice(ctx._("Back to the selection"), SelectionPage().pack())],
         )
         return
-    told = await results.concerns(ctx, [p.id for p in marked])
+    told = await results.concerned(ctx, [p.id for p in marked])
     undecided = sum(
         1 for p in await _all(ctx, consultation) if p.status == "open" and p.id not in marks
     )
@@ -198,7 +198,7 @@ async def _confirm(ctx: Context, consultation: Consultation, prefix: str = "") -
         selected=listing("selected"),
         not_selected=listing("not_selected"),
         undecided=ctx.t.number(undecided),
-        people=ctx.t.number(len(told)),
+        people=ctx.t.number(told),
     )
     ctx.ask(
         CONFIRM_STEP,
@@ -289,14 +289,22 @@ async def publish(ctx: Context, pressed: Publish) -> None:
     if not published:
         ctx.reply(ctx._("Nothing to announce: these results were already announced."))
         return
-    told = await results.announce(ctx, consultation, published)
+    fanout_id = await results.announce(ctx, consultation, published)
     ctx.reply(
         ctx.t.ngettext(
             "The result of {n} proposal is announced.",
             "The results of {n} proposals are announced.",
             len(published),
-        )
-        + " "
-        + ctx.t.ngettext("{n} person is being told.", "{n} people are being told.", told),
+        ),
         [Choice(ctx._("Back to the selection"), SelectionPage().pack())],
     )
+
+    async def told() -> list[Reply]:
+        """Once committed, the results are queued (``bot.delivery.fanout``): how many."""
+        job = await fanouts.get(ctx.db, fanout_id)
+        count = job.queued if job else 0
+        return [
+            Reply(ctx.t.ngettext("{n} person is being told.", "{n} people are being told.", count))
+        ]
+
+    ctx.after_commit(told)

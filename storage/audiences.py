@@ -62,7 +62,10 @@ class TargetGroup(NamedTuple):
     """The lowest person id: someone to render the group's message for."""
     size: int
     person_ids: str
-    """JSON array of the ids, handed back to SQLite as is (``outbox.enqueue_batches``)."""
+    """JSON array of the ids, handed back to SQLite as is (``outbox.enqueue_stored``)."""
+    variant: str = ""
+    """What else their message depends on, as the bulk message's kind reads it
+    (a needs reminder: their collectivité and how many needs it sent)."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,66 @@ async def _targets(db: Database, cond: str, params: list[Any]) -> Targets:
     return Targets(tuple(TargetGroup(*r) for r in rows))
 
 
+def _between(cond: str, params: list[Any], low: int, high: int) -> tuple[str, list[Any]]:
+    """``cond`` for the persons whose id is in [low, high): one batch of a fan-out."""
+    return f"p.id >= ? AND p.id < ? AND {cond}", [low, high, *params]
+
+
+async def between(
+    db: Database,
+    audience: Audience,
+    consultation_id: int,
+    low: int,
+    high: int,
+    *,
+    agents_may_support: bool = False,
+) -> Targets:
+    """``targets`` among the persons whose id is in [low, high)."""
+    cond, params = _condition(audience, consultation_id, agents_may_support)
+    return await _targets(db, *_between(cond, params, low, high))
+
+
+# A needs reminder speaks of the person's collectivité (the one they act for, else
+# their first) and of the needs it sent: grouped by it as well.
+_NEEDS_GROUPS = (
+    "WITH t AS MATERIALIZED ("
+    f"SELECT p.id, p.locale, p.locale_hint, {_BACKEND} AS backend,"
+    " COALESCE((SELECT m.collectivite FROM memberships m WHERE m.person_id = p.id"
+    "   AND m.status = 'approved' AND m.collectivite = p.acting_for),"
+    "  (SELECT m.collectivite FROM memberships m WHERE m.person_id = p.id"
+    "   AND m.status = 'approved' ORDER BY m.id LIMIT 1)) AS code"
+    " FROM persons p WHERE {cond}),"
+    " sent AS (SELECT k.collectivite, COUNT(*) AS n FROM contributions k"
+    "   WHERE k.consultation_id = ? AND k.status != 'withdrawn'"
+    "   AND k.collectivite IN (SELECT code FROM t) GROUP BY k.collectivite)"
+    " SELECT t.locale, t.locale_hint, t.backend, MIN(t.id), COUNT(*), json_group_array(t.id),"
+    " json_array(c.name, COALESCE(sent.n, 0)) FROM t"
+    " JOIN collectivites c ON c.code = t.code LEFT JOIN sent ON sent.collectivite = t.code"
+    " WHERE t.backend IS NOT NULL GROUP BY t.locale, t.locale_hint, t.backend, t.code"
+)
+
+
+async def reminder_between(
+    db: Database,
+    phase_kind: str,
+    consultation_id: int,
+    low: int,
+    high: int,
+    *,
+    agents_may_support: bool = False,
+) -> Targets:
+    """``reminder_targets`` among the persons whose id is in [low, high); a needs
+    reminder's groups carry ``[collectivité name, needs it sent]`` as their variant."""
+    found = _reminder_condition(phase_kind, consultation_id, agents_may_support)
+    if found is None:
+        return Targets()
+    cond, params = _between(*found, low, high)
+    if phase_kind != "needs":
+        return await _targets(db, cond, params)
+    rows = await db.fetchall(_NEEDS_GROUPS.format(cond=cond), [*params, consultation_id])
+    return Targets(tuple(TargetGroup(*r) for r in rows))
+
+
 async def _count(db: Database, cond: str, params: list[Any]) -> int:
     return sum((await _per_backend(db, cond, params)).values())
 
@@ -181,6 +244,18 @@ async def targets(
     db: Database, audience: Audience, consultation_id: int, *, agents_may_support: bool = False
 ) -> Targets:
     return await _targets(db, *_condition(audience, consultation_id, agents_may_support))
+
+
+async def reach(
+    db: Database, person_ids: list[int]
+) -> list[tuple[int, str | None, str | None, str]]:
+    """(id, locale, locale hint, backend) of these persons who can be reached."""
+    rows = await db.fetchall(
+        f"SELECT p.id, p.locale, p.locale_hint, {_BACKEND} AS backend FROM persons p"
+        " WHERE p.id IN (SELECT value FROM json_each(?)) ORDER BY p.id",
+        (json.dumps(person_ids),),
+    )
+    return [(int(r[0]), r[1], r[2], str(r[3])) for r in rows if r[3] is not None]
 
 
 async def count(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -77,6 +77,7 @@ class Database:
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
         self._begin_pending = False
+        self._committed: list[Callable[[], Awaitable[None]]] = []
         self._analysed: dict[str, int] = {}
         """Rows of each growing table when its statistics were last taken."""
 
@@ -116,7 +117,7 @@ class Database:
         """Give the pages freed by deletions back to the file system.
 
         Only for a file created with incremental auto-vacuum (every file first
-        opened here since migration 0009); elsewhere nothing happens. Holds the
+        opened here since migration 0011); elsewhere nothing happens. Holds the
         connection like a transaction: the pragma runs outside one.
         """
         async with self._lock:
@@ -170,6 +171,7 @@ class Database:
                 try:
                     yield self
                 except BaseException:
+                    self._committed.clear()
                     # Decided in the database thread, after any BEGIN still queued there
                     # (a cancelled task's statement may not have run yet).
                     await self._worker.call(_end, "ROLLBACK")
@@ -179,6 +181,25 @@ class Database:
             finally:
                 self._owner = None
                 self._begin_pending = False
+                committed, self._committed = self._committed, []
+        for work in committed:
+            try:
+                await work()
+            except Exception:  # the transaction stands; the work is retried by its owner
+                log.exception("work after commit failed")
+
+    def after_commit(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` once the current transaction commits, with the connection free.
+
+        For what a transaction decides but must not do inside it: a national
+        fan-out queued in one transaction held every other event for seconds.
+        Run by the task that committed; dropped on rollback. Failures are
+        logged, not raised: what was committed stands, and the work must be
+        resumable from the database (``bot.delivery.fanout.resume``).
+        """
+        if self._owner is None or self._owner is not asyncio.current_task():
+            raise RuntimeError("after_commit outside a transaction")
+        self._committed.append(work)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(connection, *args)`` in the connection's thread: one hop per

@@ -99,9 +99,47 @@ class Batch(NamedTuple):
     """Their ids as a JSON array, read by SQLite itself (``json_each``)."""
 
 
+class StoredBatch(NamedTuple):
+    """Persons reached through one backend who get the same stored message."""
+
+    backend: str
+    payload_id: int
+    """Its row in ``outbox_payloads`` (``store_payload``)."""
+    person_ids: str
+    """Their ids as a JSON array, read by SQLite itself (``json_each``)."""
+
+
 async def enqueue_batches(
     db: Database,
     batches: Sequence[Batch],
+    *,
+    kind: str,
+    now: datetime,
+    not_before: datetime | None = None,
+    quiet: bool = False,
+    priority: int = BULK,
+    broadcast_id: int | None = None,
+) -> int:
+    """``enqueue_stored`` for messages not stored yet: each distinct one is, once."""
+    stored: dict[str, int] = {}
+    for batch in batches:
+        if batch.payload not in stored:
+            stored[batch.payload] = await store_payload(db, batch.payload)
+    return await enqueue_stored(
+        db,
+        [StoredBatch(b.backend, stored[b.payload], b.person_ids) for b in batches],
+        kind=kind,
+        now=now,
+        not_before=not_before,
+        quiet=quiet,
+        priority=priority,
+        broadcast_id=broadcast_id,
+    )
+
+
+async def enqueue_stored(
+    db: Database,
+    batches: Sequence[StoredBatch],
     *,
     kind: str,
     now: datetime,
@@ -114,18 +152,13 @@ async def enqueue_batches(
 
     For fan-outs of up to a national audience. Binding 100,000 rows one by one
     (``executemany``) took longer than finding whom to send them to; here each
-    payload is bound once and SQLite reads the ids from their JSON arrays. Rows
-    go in person order whatever the batches, as a list of persons would: a
-    lane delivers by id, so no language waits behind another (the sort costs
-    about 0.1 s for 100,000 rows).
+    message is referred to by its id and SQLite reads the person ids from their
+    JSON arrays. Rows go in person order whatever the batches, as a list of
+    persons would: a lane delivers by id, so no language waits behind another.
     """
     if not batches:
         return 0
     stamp, due = to_iso(now), to_iso(not_before or now)
-    stored: dict[str, int] = {}
-    for batch in batches:
-        if batch.payload not in stored:
-            stored[batch.payload] = await store_payload(db, batch.payload)
     values = ", ".join("(?, ?, ?)" for _ in batches)
     return await db.execute_rowcount(
         # The WITH after INSERT, not before: Python's sqlite3 (3.11) counts the rows
@@ -136,11 +169,7 @@ async def enqueue_batches(
         " SELECT j.value, ?, '', b.payload_id, ?, ?, b.backend, ?, ?, ?"
         " FROM b, json_each(b.ids) j ORDER BY j.value",
         [
-            *(
-                value
-                for batch in batches
-                for value in (batch.backend, stored[batch.payload], batch.person_ids)
-            ),
+            *(value for batch in batches for value in batch),
             kind,
             due,
             stamp,
@@ -154,6 +183,25 @@ async def enqueue_batches(
 async def store_payload(db: Database, payload: str) -> int:
     """Keep a bulk message's JSON once; rows refer to it by the id returned."""
     return await db.execute("INSERT INTO outbox_payloads(body) VALUES (?)", (payload,))
+
+
+async def store_payloads(db: Database, payloads: Sequence[str]) -> list[int]:
+    """``store_payload`` for many at once, in one statement; their ids, in order.
+
+    Inside the caller's write transaction, so the ids taken are nobody else's.
+    """
+    if not payloads:
+        return []
+    return await db.run(_store_payloads, list(payloads))
+
+
+def _store_payloads(conn: sqlite3.Connection, payloads: list[str]) -> list[int]:
+    first = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM outbox_payloads").fetchone()[0])
+    ids = list(range(first, first + len(payloads)))
+    conn.executemany(
+        "INSERT INTO outbox_payloads(id, body) VALUES (?, ?)", zip(ids, payloads, strict=True)
+    )
+    return ids
 
 
 def _claim(

@@ -15,7 +15,7 @@ from bot.delivery.workdays import SendWindow, easter, french_holidays, is_workin
 from storage import consultations
 from storage.consultations import Phase
 from tests.calendar_support import add_proposal, add_support, clock_of, member, names, phase, rows
-from tests.conftest import make_app, text
+from tests.conftest import make_app, plain, text
 
 # The demo calendar seeded at the tests' clock: needs close on Sunday 10 January 2027.
 NEEDS_7_DAYS = datetime(2027, 1, 4, 9, tzinfo=PARIS)  # due Sunday 3 Jan: Monday morning
@@ -85,6 +85,7 @@ async def test_needs_reminder_goes_to_members_with_no_contribution(chat: MemoryB
     await member(chat, "jane", english=True)
     author = await member(chat, "author")
     await member(chat, "quiet")
+    await member(chat, "bordelais", code="33063")  # a collectivité that sent nothing yet
     await chat.say("quiet", "/rappels non")
     await chat.say("visitor", "/aide")  # not a member: nothing to do yet
     consultation = await consultations.current(app.services.db)
@@ -98,17 +99,23 @@ async def test_needs_reminder_goes_to_members_with_no_contribution(chat: MemoryB
     clock.set(NEEDS_7_DAYS - timedelta(hours=1))
     assert await _remind(app, "needs", 7) is None  # not due yet
     clock.set(NEEDS_7_DAYS)
-    assert await _remind(app, "needs", 7) == 2
+    assert await _remind(app, "needs", 7) == 3
     assert await _remind(app, "needs", 7) is None  # once
-    assert await names(app, "reminder") == {"idle", "jane"}
+    assert await names(app, "reminder") == {"idle", "jane", "bordelais"}
     await app.sender.drain()
     [english] = chat.inbox("jane")[-1:]
     assert english.text.splitlines() == [
         "Reminder: collection of needs — last day January 9, 2027 (6 days left).",
-        "You have not described any need of your territory yet.",
+        "Saint-Julien-de-Lampon has already sent 1 need; you can add one.",
         "Type /help to see what you can do. To stop these reminders, type /reminders.",
     ]
-    assert "9 janvier 2027" in chat.inbox("idle")[-1].text
+    # The need is the collectivité's: a colleague's counts, and the reminder says so.
+    idle = plain(chat.inbox("idle")[-1].text)
+    assert "9 janvier 2027" in idle
+    assert "Saint-Julien-de-Lampon a déjà envoyé 1 besoin ; vous pouvez en ajouter un." in idle
+    assert "Bordeaux n'a encore envoyé aucun besoin : vous pouvez en décrire un." in plain(
+        chat.inbox("bordelais")[-1].text
+    )
 
 
 async def test_vote_and_support_reminders(chat: MemoryBackend) -> None:

@@ -91,7 +91,9 @@ async def test_marks_then_announces_once_to_voters_and_supporters(replay: Memory
         "SELECT COUNT(*) FROM (SELECT v.person_id FROM votes v JOIN proposals p"
         " ON p.id = v.proposal_id WHERE p.number IN (1, 2) UNION SELECT m.person_id"
         " FROM supports s JOIN proposals p ON p.id = s.proposal_id JOIN memberships m"
-        " ON m.collectivite = s.collectivite AND m.status = 'approved' WHERE p.number IN (1, 2))"
+        " ON m.collectivite = s.collectivite AND m.status = 'approved' WHERE p.number IN (1, 2)"
+        " UNION SELECT k.author_id FROM contributions k JOIN proposals p ON p.id = k.proposal_id"
+        " WHERE p.number IN (1, 2) AND k.status = 'grouped')"
     )
     confirm = await chat.press("equipe", "sel.ann")
     assert (
@@ -102,9 +104,8 @@ async def test_marks_then_announces_once_to_voters_and_supporters(replay: Memory
         f"Personnes qui seront prévenues : {told}."
     ) == plain(confirm[-1].text)
     done = text(await chat.say("equipe", "1"))
-    assert f"Les résultats de 2 propositions sont annoncés. {told} personnes sont prévenues." in (
-        done
-    )
+    assert "Les résultats de 2 propositions sont annoncés." in done
+    assert f"{told} personnes sont prévenues." in done
 
     assert _results(chat, "lecteur") == [
         "Résultats de la consultation « Transformation numérique des collectivités "
@@ -205,3 +206,27 @@ async def test_two_staff_members_announcing_at_once_tell_people_once(
     assert "Le résultat de 1 proposition est annoncé." in text(first)
     assert "Rien n'est marqué" in text(second)
     assert len(_results(chat, "lecteur")) == 1 and len(_results(chat, "reader")) == 1
+
+
+async def test_authors_are_told_what_became_of_the_proposal_their_need_went_into(
+    replay: MemoryBackend,
+) -> None:
+    chat, db = replay, replay.app.services.db
+    await onboard(chat, "autrice", query="33063", role="2")  # Bordeaux, agent: no vote, no support
+    author = await persons.by_identity(db, chat.identity("autrice"))
+    assert author is not None
+    await db.execute(
+        "INSERT INTO contributions(consultation_id, author_id, collectivite, title, body, theme,"
+        " status, proposal_id, created_at, updated_at)"
+        " SELECT p.consultation_id, ?, '33063', 'Guichet unique', 'Texte', p.theme, 'grouped',"
+        " p.id, '', '' FROM proposals p WHERE p.number = 1",
+        (author.id,),
+    )
+    await chat.press("equipe", "sel.m:1:s")
+    await chat.press("equipe", "sel.ann")
+    await chat.press("equipe", "sel.go")
+    [told] = _results(chat, "autrice")
+    assert (
+        "• n° 1 « Améliorer la gestion de la relation usagers » : retenue (Bordeaux l'a "
+        "soutenue, votre besoin « Guichet unique » en fait partie)"
+    ) in told

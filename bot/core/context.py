@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.clock import Clock
 from bot.core.config import Config
@@ -16,6 +16,7 @@ from bot.core.i18n import Translations, Translator, guess_locale
 from bot.core.messages import Choice, File, Image, Incoming, Reply
 from bot.core.metrics import Metrics
 from storage import audit, consultations, outbox, persons
+from storage.audiences import Targets
 from storage.conversations import Conversation
 from storage.db import Database
 from storage.similarity.sync import Indexes
@@ -33,6 +34,18 @@ class Refused(Exception):
         self.message = message
 
 
+class BulkKind(Protocol):
+    """A kind of bulk message (``bot.delivery.fanout``): to whom and what it says,
+    rebuilt from the spec its fan-out was recorded with, after a restart too."""
+
+    async def targets(self, db: Database, spec: dict[str, Any], low: int, high: int) -> Targets:
+        """Its recipients among the persons whose id is in [low, high), grouped."""
+
+    async def renderer(self, services: Services, spec: dict[str, Any]) -> VariantRender | None:
+        """How to render it for a recipient and a group's variant; None: nothing to
+        send any more (what it was about is gone)."""
+
+
 @dataclass
 class Services:
     """Long-lived dependencies shared by every conversation."""
@@ -46,6 +59,8 @@ class Services:
     on_workspace: Callable[[], None] = lambda: None
     """Who belongs in a co-construction space changed: the keeper should look."""
     metrics: Metrics = field(default_factory=Metrics)
+    bulk_kinds: dict[str, BulkKind] = field(default_factory=dict)
+    """What each kind of fan-out says (``bot.delivery.fanout``), filled by the app."""
     similarity: Indexes = field(default_factory=Indexes)
 
 
@@ -63,6 +78,10 @@ class Recipient:
 
     def cmd(self, key: str) -> str:
         return command_name(self.commands, key, self.prefix, self.t.locale)
+
+
+VariantRender = Callable[[Recipient, str], Reply]
+"""A bulk message for one recipient and their group's variant (``TargetGroup.variant``)."""
 
 
 def command_name(commands: Sequence[Command], key: str, prefix: str, locale: str) -> str:

@@ -8,23 +8,27 @@ scheduler, the staff opening a phase, a restart catching up) sends each once.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core.calendar_text import last_day, phase_label, phase_span
-from bot.core.clock import to_iso
-from bot.core.context import Recipient, Services
+from bot.core.clock import from_iso, to_iso
+from bot.core.context import BulkKind, Recipient, Services, VariantRender
 from bot.core.i18n import N_
 from bot.core.limits import ANNOUNCE_GRACE, REMINDER_DAYS
 from bot.core.messages import Reply
 from bot.core.router import Command
-from bot.delivery.fanout import Render, fan_out
+from bot.delivery import fanout
+from bot.delivery.fanout import Render
 from bot.delivery.workdays import SendWindow
-from storage import audiences, consultations, reminders
-from storage.audiences import Audience
+from storage import audiences, consultations, fanouts, reminders
+from storage.audiences import Audience, Targets
 from storage.consultations import Consultation, Phase
+from storage.db import Database
 from storage.phases import find
 from storage.reminders import NoticeKey
 
@@ -135,19 +139,29 @@ async def announce(
         notice = await reminders.claim(db, NoticeKey(phase.id, "announce"), "sent", now)
         if notice is None:
             return None
-        targets = await audiences.targets(db, Audience("everyone"), consultation.id)
-        count = await fan_out(
+        fanout_id = await fanout.start(
             services,
             commands,
-            targets,
             "announce",
-            _announcement(consultation, phase),
+            {"consultation": consultation.id, "phase": phase.id},
             now=now,
             not_before=window.next_open(now),
+            notice_id=notice,
         )
-        await reminders.set_recipients(db, notice, count)
+    count = await _queued(
+        db, fanout_id, lambda: audiences.count(db, Audience("everyone"), consultation.id)
+    )
     log.info("announced phase %s to %d persons", phase.id, count)
     return count
+
+
+async def _queued(db: Database, fanout_id: int, expected: Callable[[], Awaitable[int]]) -> int:
+    """The rows a fan-out queued; inside a caller's transaction (a staff member
+    opening a phase), where it is expanded only after the commit, how many it will."""
+    job = await fanouts.get(db, fanout_id)
+    if job is not None and job.done:
+        return job.queued
+    return await expected()
 
 
 async def announce_open(
@@ -170,11 +184,26 @@ _TODO = {
 }
 
 
-def _reminder(phase: Phase, send_at: datetime) -> Render:
+def _todo(r: Recipient, phase: Phase, variant: str) -> str:
+    """What is left to do. Needs are the collectivité's: it is named, with what it sent."""
+    if phase.kind != "needs" or not variant:
+        return r._(_TODO[phase.kind])
+    name, sent = json.loads(variant)
+    if not sent:
+        return r._("{name} has not sent any need yet: you can describe one.", name=name)
+    return r.t.ngettext(
+        "{name} has already sent {n} need; you can add one.",
+        "{name} has already sent {n} needs; you can add one.",
+        int(sent),
+        name=name,
+    )
+
+
+def _reminder(phase: Phase, send_at: datetime) -> VariantRender:
     assert phase.closes_at is not None
     closes_at = phase.closes_at
 
-    def render(r: Recipient) -> Reply:
+    def render(r: Recipient, variant: str) -> Reply:
         end = last_day(phase)
         assert end is not None
         lines = [
@@ -184,7 +213,7 @@ def _reminder(phase: Phase, send_at: datetime) -> Render:
                 date=r.t.date(end),
                 left=r.t.duration(closes_at - send_at),
             ),
-            r._(_TODO[phase.kind]),
+            _todo(r, phase, variant),
             r._(
                 "Type {help} to see what you can do. To stop these reminders, type {stop}.",
                 help=r.cmd("help"),
@@ -230,22 +259,76 @@ async def remind(
     send_at = window.next_open(now)
     skip = send_at >= phase.closes_at or _superseded(consultation, phase, days, now)
     key = NoticeKey(phase.id, "reminder", days, deadline)
+    agents = agents_may_support(consultation)
     async with db.transaction():
         notice = await reminders.claim(db, key, "skipped" if skip else "sent", now)
         if notice is None or skip:
             return None
-        targets = await audiences.reminder_targets(
-            db, phase.kind, consultation.id, agents_may_support=agents_may_support(consultation)
-        )
-        count = await fan_out(
+        fanout_id = await fanout.start(
             services,
             commands,
-            targets,
             "reminder",
-            _reminder(phase, send_at),
+            {
+                "consultation": consultation.id,
+                "phase": phase.id,
+                "send_at": to_iso(send_at),
+                "agents": agents,
+            },
             now=now,
             not_before=send_at,
+            notice_id=notice,
         )
-        await reminders.set_recipients(db, notice, count)
+
+    async def expected() -> int:
+        found = audiences.reminder_targets(
+            db, phase.kind, consultation.id, agents_may_support=agents
+        )
+        return len(await found)
+
+    count = await _queued(db, fanout_id, expected)
     log.info("reminded %d persons of phase %s, %d days before", count, phase.id, days)
     return count
+
+
+# -- the bulk messages of this module, rebuilt from their stored spec ------------------
+async def _phase_of(db: Database, spec: dict[str, Any]) -> tuple[Consultation, Phase] | None:
+    consultation = await consultations.current(db)
+    if consultation is None or consultation.id != spec["consultation"]:
+        return None
+    phase = find(consultation, int(spec["phase"]))
+    return None if phase is None else (consultation, phase)
+
+
+class Announcement:
+    """Everyone is told a phase is open."""
+
+    async def targets(self, db: Database, spec: dict[str, Any], low: int, high: int) -> Targets:
+        return await audiences.between(db, Audience("everyone"), spec["consultation"], low, high)
+
+    async def renderer(self, services: Services, spec: dict[str, Any]) -> VariantRender | None:
+        found = await _phase_of(services.db, spec)
+        if found is None:
+            return None
+        render = _announcement(*found)
+        return lambda r, variant: render(r)
+
+
+class Reminder:
+    """Those with something left to do before a deadline are reminded of it."""
+
+    async def targets(self, db: Database, spec: dict[str, Any], low: int, high: int) -> Targets:
+        found = await _phase_of(db, spec)
+        if found is None:
+            return Targets()
+        return await audiences.reminder_between(
+            db, found[1].kind, spec["consultation"], low, high, agents_may_support=spec["agents"]
+        )
+
+    async def renderer(self, services: Services, spec: dict[str, Any]) -> VariantRender | None:
+        found = await _phase_of(services.db, spec)
+        if found is None or found[1].closes_at is None:
+            return None
+        return _reminder(found[1], from_iso(spec["send_at"]))
+
+
+BULK_KINDS: dict[str, BulkKind] = {"announce": Announcement(), "reminder": Reminder()}

@@ -39,7 +39,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.core.context import Services
 from bot.core.limits import ANNOUNCE_GRACE, SCHEDULER_SYNC_SECONDS
 from bot.core.router import Command
-from bot.delivery import notices, retention
+from bot.delivery import fanout, notices, retention
 from storage import consultations, reminders
 from storage.phases import find
 
@@ -77,6 +77,7 @@ class CalendarScheduler:
 
     async def start(self) -> None:
         self.scheduler.start()
+        await fanout.resume(self.services, self.commands)  # what a stopped process left
         await self.sync()
         self.scheduler.add_job(
             self.sync,
