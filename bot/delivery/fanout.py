@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.core.clock import from_iso
+from bot.core.clock import from_iso, to_iso
 from bot.core.context import Recipient, Services, VariantRender
 from bot.core.i18n import guess_locale
 from bot.core.messages import Reply
 from bot.core.router import Command
 from storage import fanouts, outbox, persons, reminders
-from storage.audiences import TargetGroup
+from storage.audiences import TargetGroup, Targets
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +171,46 @@ def _joined(arrays: list[str]) -> str:
     if len(arrays) == 1:
         return arrays[0]
     return json.dumps(sorted(pid for array in arrays for pid in json.loads(array)))
+
+
+async def fan_out(
+    services: Services,
+    commands: Sequence[Command],
+    targets: Targets,
+    kind: str,
+    render: Render,
+    *,
+    now: datetime,
+    not_before: datetime | None = None,
+    quiet: bool = True,
+    broadcast_id: int | None = None,
+) -> int:
+    """Queue ``render``'s message for ``targets`` in the caller's transaction; the rows.
+
+    For an audience the event has listed already and that stays small (the
+    followers of one proposal); a national one goes through ``start``.
+    """
+    rendered = _Rendered()
+    job = fanouts.Fanout(
+        id=0,
+        kind=kind,
+        spec={},
+        priority=outbox.BULK,
+        quiet=quiet,
+        broadcast_id=broadcast_id,
+        notice_id=None,
+        not_before=to_iso(not_before or now),
+        last_person=0,
+        next_person=0,
+        queued=0,
+        done=False,
+    )
+    count = await _queue(
+        services, commands, job, targets.groups, lambda r, variant: render(r), rendered
+    )
+    if count:
+        services.on_outbox()
+    return count
 
 
 async def resume(services: Services, commands: Sequence[Command]) -> int:
