@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import itertools
 import json
 import os
@@ -398,11 +400,29 @@ async def exports(run: Run, tmp: Path) -> None:
     began = time.perf_counter()
     with PeakRss() as rss:
         args = argparse.Namespace(out=str(tmp / "export"), format="both", lang="fr")
-        await export_cli.run(args, run.db.path)
+        with contextlib.redirect_stdout(io.StringIO()):  # the files it wrote, one a line
+            await export_cli.run(args, run.db.path)
     run.end(f"{time.perf_counter() - began:.1f} s; peak {rss.peak:.0f} MiB")
 
 
+async def exports_only(path: Path) -> None:
+    """``/export`` and ``guichet export`` again on a database a full run kept."""
+    clock = FrozenClock(datetime(2027, 5, 12, 10, tzinfo=PARIS))
+    config = load(path.with_suffix(".toml"), env={})
+    app = await App.create(config, clock=clock)
+    app.add_backend(CountingBackend())
+    run = Run(app, clock, CountingBackend())
+    try:
+        with tempfile.TemporaryDirectory() as raw:
+            await exports(run, Path(raw))
+    finally:
+        await app.close()
+
+
 async def main(args: argparse.Namespace) -> None:
+    if args.exports_only:
+        await exports_only(Path(args.db))
+        return
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as raw:
         tmp = Path(raw)
@@ -448,6 +468,7 @@ async def main(args: argparse.Namespace) -> None:
             await exports(run, tmp)
             await run.day(datetime(2027, 5, 12, 10, tzinfo=PARIS))  # a week on: the purge
             run.begin("end")
+            await app.services.db.fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
             rows = await app.services.db.fetchval("SELECT COUNT(*) FROM outbox")
             run.end(f"{backend.delivered:,} delivered; {rows:,} outbox rows left")
         finally:
@@ -464,6 +485,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="500 communes (1,500 persons)")
     parser.add_argument("--communes", type=int, default=0, help="only this many communes")
     parser.add_argument("--db", default="", help="keep the database here")
+    parser.add_argument(
+        "--exports-only", action="store_true", help="only the exports, on the kept --db"
+    )
     args = parser.parse_args(argv)
     if args.quick and not args.communes:
         args.communes = 500
