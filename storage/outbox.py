@@ -27,6 +27,10 @@ PERSONAL = 0
 """Priority of a notice about the person's own business (approval, review)."""
 BULK = 1
 """Priority of announcements, reminders and broadcasts: they may wait a little."""
+PRIVATE_ANSWER = "private"
+"""Kind of an answer asked for in a shared room and sent to the private chat
+instead; refused while the person has not opened one, it is tried again when
+they do (``storage.persons.resolve_sync``)."""
 
 _TARGET_BACKEND = (
     "(SELECT i.backend FROM identities i WHERE i.person_id = ? ORDER BY i.last_seen DESC LIMIT 1)"

@@ -9,6 +9,7 @@ from typing import Literal
 
 from storage.db import Database
 from storage.instants import from_iso, to_iso
+from storage.outbox import PRIVATE_ANSWER
 
 Role = Literal["user", "staff", "admin"]
 
@@ -103,6 +104,15 @@ def resolve_sync(
             "UPDATE identities SET last_seen = ?,"
             " address = CASE WHEN ? = '' THEN address ELSE ? END WHERE identity = ?",
             (stamp, address, address, identity),
+        )
+    if moved and not row["i_address"]:
+        # First word in a private chat: the answers asked for in a group, which
+        # the platform refused to deliver before (Telegram: a bot cannot open a
+        # chat), go now.
+        conn.execute(
+            "UPDATE outbox SET status = 'pending', not_before = ?, error = NULL"
+            " WHERE person_id = ? AND kind = ? AND status = 'blocked'",
+            (stamp, person.id, PRIVATE_ANSWER),
         )
     if locale_hint and person.locale is None and locale_hint != person.locale_hint:
         conn.execute("UPDATE persons SET locale_hint = ? WHERE id = ?", (locale_hint, person.id))

@@ -164,6 +164,9 @@ class FakeTelegram:
     pending: list[dict[str, Any]] = field(default_factory=list)
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
+    unstarted: set[int] = field(default_factory=set)
+    """Users who never opened a private chat with the bot: Telegram refuses to let
+    a bot write first (403) until they send it something there."""
     flood: dict[int, list[int]] = field(default_factory=dict)
     menus: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
     issued_queries: set[str] = field(default_factory=set)
@@ -276,6 +279,8 @@ class FakeTelegram:
         reply_to: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A message from ``user``, with the entities Telegram would mark in it."""
+        if chat is None or chat.get("type") == "private":
+            self.unstarted.discard(user.id)
         entities = []
         for pattern, kind in ((_COMMAND, "bot_command"), (_MENTION, "mention")):
             for match in pattern.finditer(text):
@@ -388,6 +393,8 @@ class FakeTelegram:
         chat = int(chat_id)
         if chat in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat in self.unstarted:
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         if self.failing:
             self.failing -= 1
             raise ApiError(502, "Bad Gateway")

@@ -55,6 +55,9 @@ class Services:
     config: Config
     translations: Translations
     command_prefixes: dict[str, str] = field(default_factory=dict)
+    direct_links: dict[str, str] = field(default_factory=dict)
+    """Per backend, a link that opens a private chat with the bot (Telegram's
+    ``t.me``), for people asked in a group to continue there."""
     on_outbox: Callable[[], None] = lambda: None
     on_workspace: Callable[[], None] = lambda: None
     """Who belongs in a co-construction space changed: the keeper should look."""
@@ -101,6 +104,9 @@ class Context:
     replies: list[Reply] = field(default_factory=list)
     deferred: list[Callable[[], Awaitable[list[Reply]]]] = field(default_factory=list)
     keep_menu: bool = False
+    reveals: str | None = None
+    """What the handler that answered declared its answer shows (``Rules.reveals``);
+    None when no handler was found (an unknown command, a stale button)."""
     _consultation: consultations.Consultation | None = None
     _now: datetime | None = None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from bot.core import rules
+from bot.core import rules, shared_rooms
 from bot.core.arguments import InvalidArguments
 from bot.core.callbacks import InvalidData, prefix_of
 from bot.core.clock import to_iso
@@ -52,6 +52,7 @@ class Dispatcher(Router):
         verdict = self.flood.check(incoming.identity, self.services.clock.now())
         if verdict != "ok":
             return await self._flooded(incoming) if verdict == "warn" else []
+        ctx: Context | None = None
         try:
             async with db.transaction():
                 ctx = await self._context(incoming, claim=True)
@@ -62,15 +63,22 @@ class Dispatcher(Router):
                 conversation = _with_menu(ctx)
                 if conversations.fingerprint(conversation) != before:
                     await conversations.save(db, ctx.person.id, conversation, ctx.now)
+                answer = await shared_rooms.keep_private(ctx, ctx.replies)
         except Refused as refusal:
-            return await self._after_failure(incoming, refusal.message)
+            reveals = ctx.reveals if ctx is not None else None
+            return await self._after_failure(incoming, refusal.message, reveals)
         except StorageUnavailable:
             raise  # the failure path below would need a write too
         except Exception:
             log.exception("handler failed on %s event", incoming.backend)
             self.services.metrics.errors.labels(incoming.backend).inc()
-            return await self._after_failure(incoming, None)
-        return ctx.replies + await self._after_commit(ctx)
+            return await self._after_failure(incoming, None, ctx.reveals if ctx else None)
+        assert ctx is not None
+        if not ctx.deferred:
+            return answer
+        async with db.transaction():
+            later = await shared_rooms.keep_private(ctx, await self._after_commit(ctx))
+        return shared_rooms.merge(answer, later)
 
     async def _after_commit(self, ctx: Context) -> list[Reply]:
         """The work a handler left for after its commit; what it changed stays, so a
@@ -92,9 +100,12 @@ class Dispatcher(Router):
                 )
         return replies
 
-    async def _after_failure(self, incoming: Incoming, message: str | None) -> list[Reply]:
+    async def _after_failure(
+        self, incoming: Incoming, message: str | None, reveals: str | None = None
+    ) -> list[Reply]:
         """Record the event as handled and answer, in a transaction of its own,
-        since the handler's was rolled back."""
+        since the handler's was rolled back. A refusal says as much as the answer
+        would have (``reveals``): in a shared room it goes where that would."""
         async with self.services.db.transaction():
             ctx = await self._context(incoming, claim=True)
             if ctx is None:
@@ -104,7 +115,8 @@ class Dispatcher(Router):
                     "Sorry, something went wrong on our side and nothing was changed. "
                     "Please try again in a moment."
                 )
-            return [Reply(message)]
+            ctx.reveals = reveals
+            return await shared_rooms.keep_private(ctx, [Reply(message)])
 
     async def _flooded(self, incoming: Incoming) -> list[Reply]:
         async with self.services.db.transaction():
@@ -165,6 +177,7 @@ class Dispatcher(Router):
                 )
             )
             return
+        ctx.reveals = command.rules.reveals
         refused = await rules.refusal(ctx, command.rules)
         if refused:
             ctx.reply(refused)
@@ -191,6 +204,7 @@ class Dispatcher(Router):
         if action is None:
             ctx.reply(stale)
             return
+        ctx.reveals = action.rules.reveals
         try:
             parsed = action.data.unpack(data)
         except InvalidData:
@@ -227,6 +241,7 @@ class Dispatcher(Router):
                 )
             )
             return
+        ctx.reveals = handler.rules.reveals
         await _enforce(ctx, handler.rules)
         await handler.fn(ctx, text)
 

@@ -44,6 +44,9 @@ class Incoming:
     room: str = ""
     """The shared room (a Telegram group) the event was typed in; empty in a private
     chat. Only a flow about that room reads it (binding a co-construction group)."""
+    shared: bool = False
+    """Said in a room others read (a Telegram group, a Matrix room of more than
+    two): only public answers are posted there (``bot.core.shared_rooms``)."""
 
     def __post_init__(self) -> None:
         cleaned = {
@@ -143,6 +146,7 @@ def from_text(
     display_name: str = "",
     language_hint: str = "",
     address: str = "",
+    shared: bool = False,
 ) -> Incoming:
     """A typed line as an event: a command when it starts with a prefix, else text."""
     text = clean_text(text)
@@ -158,4 +162,5 @@ def from_text(
         display_name=display_name,
         language_hint=language_hint,
         address=address,
+        shared=shared,
     )

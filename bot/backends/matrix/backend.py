@@ -313,6 +313,7 @@ class MatrixBackend:
             # Notifications go to a person's direct room only, never to a
             # shared room where others would read them.
             address=room.room_id if direct else "",
+            shared=not direct,
         )
         try:
             replies = await dispatch(incoming)

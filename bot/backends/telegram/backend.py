@@ -151,6 +151,9 @@ class TelegramBackend:
             if not await self._initialize(application, stop):
                 return
             self._application = application
+            # A bot cannot open a private chat: people asked in a group to continue
+            # there are given this link (bot.core.shared_rooms).
+            self.services.direct_links[self.name] = deep_link(application.bot.username)
             self._ready.set()
             await self._publish_commands(application.bot)
             if self.config.webhook_url:
@@ -303,6 +306,7 @@ class TelegramBackend:
             display_name=name_hint,
             language_hint=language_hint,
             room=str(message.chat_id),
+            shared=True,
         )
         await self._answer(incoming, message.chat_id, None)
 
@@ -328,6 +332,7 @@ class TelegramBackend:
             display_name=user.full_name,
             language_hint=user.language_code or "",
             address=str(chat) if private else "",
+            shared=not private,
         )
         await self._answer(incoming, chat, pressed if isinstance(pressed, Message) else None)
 
