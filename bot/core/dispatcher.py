@@ -76,8 +76,12 @@ class Dispatcher(Router):
         assert ctx is not None
         if not ctx.deferred:
             return answer
-        async with db.transaction():
-            later = await shared_rooms.keep_private(ctx, await self._after_commit(ctx))
+        # Slow work runs outside any transaction (it would hold the database for
+        # everyone); only queueing its replies for a private chat takes one.
+        later = await self._after_commit(ctx)
+        if ctx.incoming.shared:
+            async with db.transaction():
+                later = await shared_rooms.keep_private(ctx, later)
         return shared_rooms.merge(answer, later)
 
     async def _after_commit(self, ctx: Context) -> list[Reply]:
