@@ -216,6 +216,8 @@ async def decide(ctx: Context, data: Decide) -> None:
     "bind",
     N_("In a Telegram group: make it the working group of a selected proposal"),
     group_ok=True,
+    # Typed in the group it binds, for that group to read: which proposal it now serves.
+    reveals="public",
 )
 async def bind_command(ctx: Context) -> None:
     consultation = await require_consultation(ctx)
