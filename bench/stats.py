@@ -90,7 +90,7 @@ async def run(persons: int, runs: int, xlsx: bool) -> dict[str, float]:
             t1 = time.perf_counter()
             exports.to_xlsx(app.services.translations.get("fr"), built)
             figures["xlsx_s"] = time.perf_counter() - t1
-            rows = sum(len(b.rows) for b in built)
+            rows = sum(b.count for b in built)
             print(f"XLSX of {rows:,} rows: {figures['xlsx_s']:.1f} s")
         await app.close()
     return figures

@@ -41,8 +41,10 @@ CHOICES: dict[str, tuple[exports.Format, ...]] = {
 
 async def send(ctx: Context, formats: tuple[exports.Format, ...]) -> None:
     consultation = await require_consultation(ctx)
-    built = await exports.tables(ctx.db, consultation.id, audit=ctx.person.is_admin)
-    rows = sum(len(table.rows) for table in built)
+    built = await exports.tables(
+        ctx.db, consultation.id, audit=ctx.person.is_admin, votes=consultation.has_votes
+    )
+    rows = sum(table.count for table in built)
     too_big = "xlsx" in formats and rows > XLSX_CHAT_ROWS
     if too_big:
         formats = ("csv",)
@@ -51,7 +53,7 @@ async def send(ctx: Context, formats: tuple[exports.Format, ...]) -> None:
         "export",
         f"consultation:{consultation.id}",
         formats=list(formats),
-        rows={table.key: len(table.rows) for table in built},
+        rows={table.key: table.count for table in built},
     )
     intro = ctx._(
         "The data of “{title}” as of {when}. It names collectivités, never participants; "
@@ -79,7 +81,7 @@ async def send(ctx: Context, formats: tuple[exports.Format, ...]) -> None:
                 caption = ctx._("All tables in one spreadsheet, one sheet each.")
             else:
                 caption = ctx.t.ngettext(
-                    "{name}: {n} row", "{name}: {n} rows", len(table.rows), name=ctx._(table.title)
+                    "{name}: {n} row", "{name}: {n} rows", table.count, name=ctx._(table.title)
                 )
             replies.append(Reply(caption, file=file))
         return replies

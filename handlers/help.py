@@ -12,9 +12,15 @@ from storage import memberships
 router = Router("help")
 
 
-def _visible(ctx: Context, command: Command, phase: str | None, member: bool) -> bool:
+VOTE_COMMANDS = frozenset({"my_votes"})
+"""Commands about votes: not offered by a consultation that has no vote phase."""
+
+
+def _visible(ctx: Context, command: Command, phase: str | None, member: bool, votes: bool) -> bool:
     """Listed when this person may use it and it is worth offering in the open phase."""
     offered = command.offered_in
+    if command.key in VOTE_COMMANDS and not votes:
+        return False
     return admits(command.audience, ctx.person, member) and (
         offered is None or (phase is not None and phase in offered)
     )
@@ -37,7 +43,8 @@ async def help_command(ctx: Context) -> None:
     lines.append("")
     lines.append(ctx._("What you can do now:"))
     for command in ctx.commands:
-        if _visible(ctx, command, phase.kind if phase else None, member):
+        votes = consultation is None or consultation.has_votes
+        if _visible(ctx, command, phase.kind if phase else None, member, votes):
             lines.append(f"{ctx.cmd(command.key)} — {ctx._(command.summary)}")
     if not member:
         lines.append("")

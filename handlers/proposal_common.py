@@ -109,11 +109,13 @@ def supports_begun(ctx: Context, consultation: Consultation) -> bool:
     return any(p.kind == "support" and p.opens_at <= ctx.now for p in consultation.phases)
 
 
-def counts(t: Translator, proposal: Proposal, supports: bool = True) -> str:
-    votes = t.ngettext("{n} vote", "{n} votes", proposal.votes)
-    if not supports:
-        return votes
-    return votes + ", " + t.ngettext("{n} support", "{n} supports", proposal.supports)
+def counts(t: Translator, proposal: Proposal, supports: bool = True, votes: bool = True) -> str:
+    """``3 votes, 2 supports``: the counts that mean something in this consultation
+    (no votes without a vote phase, no supports before the support phase)."""
+    parts = [t.ngettext("{n} vote", "{n} votes", proposal.votes)] if votes else []
+    if supports or not votes:
+        parts.append(t.ngettext("{n} support", "{n} supports", proposal.supports))
+    return ", ".join(parts)
 
 
 def consultation_title(r: Recipient | Context, consultation: Consultation) -> str:

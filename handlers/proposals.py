@@ -111,7 +111,7 @@ async def show_page(
         parts = [heading(ctx.t, item)]
         if not theme:
             parts.append(themes.label(ctx.t, item.theme, consultation))
-        parts.append(counts(ctx.t, item, with_supports))
+        parts.append(counts(ctx.t, item, with_supports, consultation.has_votes))
         if item.status != "open":
             parts.append(ctx._(RESULT_LABELS[item.status]))
         lines.append("• " + " — ".join(parts))
@@ -179,16 +179,25 @@ async def show_detail(
         )
     if supports_begun(ctx, consultation):
         levels = await supports.levels(ctx.db, proposal.id)
-        lines.append(
-            ctx._(
-                "Votes so far: {votes}. Supporting collectivités: {supports}, of which ready to "
-                "co-build: {co}.",
-                votes=ctx.t.number(proposal.votes),
-                supports=ctx.t.number(proposal.supports),
-                co=ctx.t.number(levels.get("co_construction", 0)),
+        if consultation.has_votes:
+            lines.append(
+                ctx._(
+                    "Votes so far: {votes}. Supporting collectivités: {supports}, of which "
+                    "ready to co-build: {co}.",
+                    votes=ctx.t.number(proposal.votes),
+                    supports=ctx.t.number(proposal.supports),
+                    co=ctx.t.number(levels.get("co_construction", 0)),
+                )
             )
-        )
-    else:
+        else:
+            lines.append(
+                ctx._(
+                    "Supporting collectivités: {supports}, of which ready to co-build: {co}.",
+                    supports=ctx.t.number(proposal.supports),
+                    co=ctx.t.number(levels.get("co_construction", 0)),
+                )
+            )
+    elif consultation.has_votes:
         lines.append(ctx._("Votes so far: {votes}.", votes=ctx.t.number(proposal.votes)))
     choices: list[Choice] = []
     for panel in (vote.panel, support.panel, selection.panel, cooperate.panel, follow.panel):

@@ -63,7 +63,10 @@ async def run_search(ctx: Context, consultation: Consultation, typed: str) -> No
         return
     lines = [ctx._("Proposals matching “{query}”:", query=query)]
     with_supports = supports_begun(ctx, consultation)
-    lines += [f"• {heading(ctx.t, p)} — {counts(ctx.t, p, with_supports)}" for p in found[:PAGE]]
+    lines += [
+        f"• {heading(ctx.t, p)} — {counts(ctx.t, p, with_supports, consultation.has_votes)}"
+        for p in found[:PAGE]
+    ]
     lines.append("")
     if len(found) > PAGE:
         lines.append(

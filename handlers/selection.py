@@ -153,7 +153,8 @@ async def show_selection(ctx: Context, consultation: Consultation, offset: int =
             state = ctx._(MARK_LABELS[marks[item.id]])
         else:
             state = ctx._("not marked")
-        lines.append(f"• {heading(ctx.t, item)} — {counts(ctx.t, item)} — {state}")
+        numbers = counts(ctx.t, item, votes=consultation.has_votes)
+        lines.append(f"• {heading(ctx.t, item)} — {numbers} — {state}")
         choices.append(Choice(button(ctx.t, item), ShowProposal(proposal=item.id).pack()))
     if offset + PAGE < len(items):
         choices.append(Choice(ctx._("Next page"), SelectionPage(offset=offset + PAGE).pack()))

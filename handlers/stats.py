@@ -126,7 +126,17 @@ def _contributions(ctx: Context, o: stats.Overview, consultation: Consultation) 
     return lines
 
 
-def proposal_line(ctx: Context, rank: int, p: stats.ProposalCounts) -> str:
+def proposal_line(ctx: Context, rank: int, p: stats.ProposalCounts, votes: bool = True) -> str:
+    if not votes:
+        return ctx._(
+            "{rank}. no. {number} “{title}” — supports {supports} (ready to co-build "
+            "{co_construction})",
+            rank=ctx.t.number(rank),
+            number=p.number,
+            title=quote(p.title, 60),
+            supports=ctx.t.number(p.supports),
+            co_construction=ctx.t.number(p.co_construction),
+        )
     return ctx._(
         "{rank}. no. {number} “{title}” — supports {supports} (ready to co-build "
         "{co_construction}), votes {votes}",
@@ -139,24 +149,33 @@ def proposal_line(ctx: Context, rank: int, p: stats.ProposalCounts) -> str:
     )
 
 
-def _proposals(ctx: Context, o: stats.Overview) -> list[str]:
+def _proposals(ctx: Context, o: stats.Overview, votes: bool) -> list[str]:
     n = ctx.t.number
-    lines = [
-        ctx._("Proposals: {count}", count=n(len(o.proposals))),
-        ctx._(
-            "Votes: {votes} · supports: {supports} (ready to co-build: {co_construction})",
-            votes=n(o.votes),
-            supports=n(o.soutien + o.co_construction),
-            co_construction=n(o.co_construction),
-        ),
-    ]
+    lines = [ctx._("Proposals: {count}", count=n(len(o.proposals)))]
+    if votes:
+        lines.append(
+            ctx._(
+                "Votes: {votes} · supports: {supports} (ready to co-build: {co_construction})",
+                votes=n(o.votes),
+                supports=n(o.soutien + o.co_construction),
+                co_construction=n(o.co_construction),
+            )
+        )
+    else:
+        lines.append(
+            ctx._(
+                "Supports: {supports} (ready to co-build: {co_construction})",
+                supports=n(o.soutien + o.co_construction),
+                co_construction=n(o.co_construction),
+            )
+        )
     # Before the support phase every count is 0: rank by votes then, not by number.
     supported = [p for p in o.proposals if p.supports]
     voted = sorted((p for p in o.proposals if p.votes), key=lambda p: (-p.votes, p.number))
     top, heading = (supported, N_("Most supported:")) if supported else (voted, N_("Most voted:"))
     if top:
         lines.append(ctx._(heading))
-        lines.extend(proposal_line(ctx, i, p) for i, p in enumerate(top[:TOP], start=1))
+        lines.extend(proposal_line(ctx, i, p, votes) for i, p in enumerate(top[:TOP], start=1))
     return lines
 
 
@@ -220,10 +239,11 @@ async def _trend(ctx: Context, consultation: Consultation) -> list[str]:
             phase=phase_label(ctx.t, phase.kind),
             date=ctx.t.date(phase.opens_at),
         ),
-        charts.counts(ctx.t, days),
+        charts.counts(ctx.t, days, consultation.has_votes),
     ]
     if len(days) > 7:
-        lines.append(ctx._("Last 7 days: {totals}", totals=charts.counts(ctx.t, days[-7:])))
+        totals = charts.counts(ctx.t, days[-7:], consultation.has_votes)
+        lines.append(ctx._("Last 7 days: {totals}", totals=totals))
     return lines
 
 
@@ -245,7 +265,7 @@ async def show_overview(ctx: Context) -> None:
         [head, phase],
         _participants(ctx, overview.participation),
         _contributions(ctx, overview, consultation),
-        _proposals(ctx, overview),
+        _proposals(ctx, overview, consultation.has_votes),
         _coconstruction(
             ctx,
             await stats.coconstruction(

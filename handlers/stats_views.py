@@ -65,7 +65,7 @@ async def proposals_table(ctx: Context, offset: int) -> None:
     lines = [ctx._("Proposals by supports") + " " + _page_head(ctx, offset, len(page), len(ranked))]
     for rank, proposal in enumerate(page, start=offset + 1):
         lines.append(
-            proposal_line(ctx, rank, proposal)
+            proposal_line(ctx, rank, proposal, consultation.has_votes)
             + ctx._(", contributions {count}", count=ctx.t.number(proposal.contributions))
         )
     ctx.reply("\n".join(lines), _more(ctx, "proposals", offset, len(ranked)))
@@ -129,7 +129,7 @@ async def daily_chart(ctx: Context) -> None:
         ctx.reply(ctx._("No phase has opened yet: there is nothing to draw."))
         return
     caption = ctx._("Participation per day since the phase opened.")
-    _draw(ctx, caption, partial(charts.daily, ctx.t, days))
+    _draw(ctx, caption, partial(charts.daily, ctx.t, days, consultation.has_votes))
 
 
 async def departements_chart(ctx: Context) -> None:

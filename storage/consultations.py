@@ -44,6 +44,12 @@ class Consultation:
                 return phase
         return None
 
+    @property
+    def has_votes(self) -> bool:
+        """Whether people vote at all: 2021 as run had no vote phase (vote and support
+        were one step), and then no vote is shown anywhere, not even a count of 0."""
+        return any(p.kind == "vote" for p in self.phases)
+
     def next_phase(self, now: datetime) -> Phase | None:
         upcoming = [p for p in self.phases if p.opens_at > now]
         return min(upcoming, key=lambda p: p.opens_at) if upcoming else None

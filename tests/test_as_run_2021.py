@@ -25,8 +25,8 @@ from bot.delivery import notices
 from bot.delivery.workdays import SendWindow
 from bot.ops import maintenance as ops
 from storage import consultations, supports
-from tests.calendar_support import add_proposal, member, rows
-from tests.conftest import text
+from tests.calendar_support import add_proposal, member, rows, staff
+from tests.conftest import plain, text
 
 # The as-run calendar, moved to the test's year: 2021's needs (25 Jan → 15 Mar),
 # "vote and support in one step" (1 Apr → 1 May), the committee (3 May).
@@ -132,3 +132,34 @@ async def test_the_as_run_calendar_has_no_vote_and_uncapped_supports(
     assert announced is not None and announced[0].kind == "selection"
     late = text(await chat.press("bordeaux", "sup.add:1:so"))
     assert "manifestation de soutien" in late and "terminé" in late
+
+
+async def test_without_a_vote_phase_no_vote_is_shown_anywhere(
+    as_run: MemoryBackend, clock: FrozenClock
+) -> None:
+    chat, app = as_run, as_run.app
+    await member(chat, "maire")
+    await staff(chat, "equipe", english=False)
+    for number in (1, 2):
+        await add_proposal(app, number, clock.now())
+    clock.set(datetime(2027, 4, 1, 10, tzinfo=PARIS))  # vote and support in one step
+    assert "/mes_votes" not in text(await chat.say("maire", "/aide"))
+    assert "/mes_soutiens" in text(await chat.say("maire", "/aide"))
+    seen = [
+        text(await chat.say("maire", "/propositions")),
+        text(await chat.say("maire", "/proposition 1")),
+        text(await chat.say("maire", "/chercher proposition")),
+        text(await chat.say("equipe", "/stats")),
+        text(await chat.say("equipe", "/selection")),
+    ]
+    for shown in seen:
+        assert "vote" not in shown.lower(), shown
+    assert "0 soutien" in seen[0]
+    assert "Collectivités qui la soutiennent : 0" in plain(seen[1])
+    files = {
+        reply.file.name.rsplit("-", 1)[-1]: reply.file.content.decode("utf-8-sig")
+        for reply in await chat.say("equipe", "/export csv")
+        if reply.file is not None
+    }
+    header = files["proposals.csv"].splitlines()[0]
+    assert "Soutiens" in header and "vote" not in header.lower()

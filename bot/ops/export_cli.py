@@ -47,7 +47,7 @@ def _write(out: Path, produced: list[tuple[File, exports.Table | None]]) -> list
     for file, table in produced:
         path = out / file.name
         path.write_bytes(file.content)
-        lines.append(f"{path}\t{len(table.rows)} rows" if table else f"{path}\tall tables")
+        lines.append(f"{path}\t{table.count} rows" if table else f"{path}\tall tables")
     return lines
 
 
@@ -61,7 +61,7 @@ async def run(args: argparse.Namespace, db_path: str) -> int:
             return 2
         now = SystemClock().now()
         t = Translations().get(args.lang)
-        built = await exports.tables(db, consultation.id, audit=True)
+        built = await exports.tables(db, consultation.id, audit=True, votes=consultation.has_votes)
         formats = CHOICES[args.format]
         produced = exports.files(t, built, formats, exports.file_stem(consultation.slug, now))
         for line in await asyncio.to_thread(_write, out, produced):
@@ -75,7 +75,7 @@ async def run(args: argparse.Namespace, db_path: str) -> int:
                 target=f"consultation:{consultation.id}",
                 detail={
                     "formats": list(formats),
-                    "rows": {table.key: len(table.rows) for table in built},
+                    "rows": {table.key: table.count for table in built},
                 },
                 now=now,
             )

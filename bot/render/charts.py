@@ -126,8 +126,16 @@ def supports(t: Translator, ranked: Sequence[ProposalCounts]) -> Image:
     return Image(_png(figure), alt)
 
 
-def counts(t: Translator, days: Sequence[Day]) -> str:
-    """The day's or period's figures as one line, shared by the chart and ``/stats``."""
+def counts(t: Translator, days: Sequence[Day], votes: bool = True) -> str:
+    """The day's or period's figures as one line, shared by the chart and ``/stats``;
+    no votes in a consultation that has no vote phase."""
+    if not votes:
+        return t._(
+            "new members {members}, contributions {contributions}, supports {supports}",
+            members=t.number(sum(d.members for d in days)),
+            contributions=t.number(sum(d.contributions for d in days)),
+            supports=t.number(sum(d.supports for d in days)),
+        )
     return t._(
         "new members {members}, contributions {contributions}, votes {votes}, supports {supports}",
         members=t.number(sum(d.members for d in days)),
@@ -137,8 +145,9 @@ def counts(t: Translator, days: Sequence[Day]) -> str:
     )
 
 
-def daily(t: Translator, days: Sequence[Day]) -> Image:
-    """Participation per day since the phase opened: one line per kind of action."""
+def daily(t: Translator, days: Sequence[Day], votes: bool = True) -> Image:
+    """Participation per day since the phase opened: one line per kind of action
+    (none for votes in a consultation that has no vote phase)."""
     figure = _figure(8)
     axes = figure.add_subplot()
     series = [
@@ -147,6 +156,8 @@ def daily(t: Translator, days: Sequence[Day]) -> Image:
         (t._("votes"), [d.votes for d in days], GREEN, "^", "-."),
         (t._("supports"), [d.supports for d in days], RED, "D", ":"),
     ]
+    if not votes:
+        series = [s for s in series if s[2] != GREEN]
     positions = list(range(len(days)))
     for label, values, colour, marker, style in series:
         axes.plot(positions, values, color=colour, marker=marker, linestyle=style, label=label)
@@ -168,11 +179,11 @@ def daily(t: Translator, days: Sequence[Day]) -> Image:
         "Busiest day: {busiest} (actions: {actions}). Last day, {last}: {last_totals}.",
         start=start,
         end=end,
-        totals=counts(t, days),
+        totals=counts(t, days, votes),
         busiest=day_label(t, busiest.day, "long"),
         actions=t.number(busiest.actions),
         last=day_label(t, last.day, "long"),
-        last_totals=counts(t, [last]),
+        last_totals=counts(t, [last], votes),
     )
     return Image(_png(figure), alt)
 

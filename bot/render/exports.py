@@ -10,6 +10,13 @@ its zero. Headers follow the reader's language; values stay the stored codes
 Text typed by participants is never taken for a formula: in CSV a leading
 ``= + - @`` gets an apostrophe (the usual defence against formula injection),
 in XLSX the cell is typed as a string.
+
+The tables that grow with the consultation (contributions, supports, the
+audit log) are never held as lists: each file reads them through a connection
+of its own (``storage.exports.stream``) and writes rows as they come, CSV
+through the ``csv`` module, XLSX through openpyxl's write-only mode (each
+sheet goes to a temporary file as rows are appended). A national export kept
+400 MiB of tuples alive when tables were lists.
 """
 
 from __future__ import annotations
@@ -17,9 +24,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
 from bot.core.clock import PARIS
@@ -50,7 +58,23 @@ class Table:
     key: str
     title: str
     columns: tuple[Column, ...]
-    rows: list[tuple[Any, ...]]
+    count: int
+    """Rows when the export was asked for; the files say how many they hold."""
+    source: Callable[[], Iterable[tuple[Any, ...]]]
+    """The rows, read again for each file: a stream for the big tables."""
+    dropped: tuple[int, ...] = ()
+    """Columns of the rows left out (the votes, in a consultation without a vote)."""
+
+    def read(self) -> Iterator[tuple[Any, ...]]:
+        if not self.dropped:
+            yield from self.source()
+            return
+        for row in self.source():
+            yield tuple(v for i, v in enumerate(row) if i not in self.dropped)
+
+
+def _listed(found: list[tuple[Any, ...]]) -> Callable[[], Iterable[tuple[Any, ...]]]:
+    return lambda: found
 
 
 CONTRIBUTIONS = (
@@ -123,6 +147,8 @@ VOLUNTEERS = (
     Column(N_("Volunteered (Paris time)"), "date"),
     Column(N_("Place or waiting list since (Paris time)"), "date"),
 )
+PROPOSAL_VOTES = 6
+"""Where the votes are in a proposals row."""
 AUDIT = (
     Column(N_("Entry no."), "int"),
     Column(N_("When (Paris time)"), "date"),
@@ -133,29 +159,48 @@ AUDIT = (
 )
 
 
-async def tables(db: Database, consultation_id: int, *, audit: bool) -> list[Table]:
-    """Every table of the export; the audit log only when ``audit`` (admins, operators)."""
+async def tables(
+    db: Database, consultation_id: int, *, audit: bool, votes: bool = True
+) -> list[Table]:
+    """Every table of the export; the audit log only when ``audit`` (admins, operators);
+    the proposals' votes only when the consultation has a vote phase (``votes``)."""
+
+    async def streamed(
+        key: rows.StreamedKey, title: str, columns: tuple[Column, ...], within: int
+    ) -> Table:
+        count = await rows.count(db, key, within)
+        return Table(key, title, columns, count, partial(rows.stream, db.path, key, within))
+
+    def listed(key: str, title: str, columns: tuple[Column, ...], found: list[Any]) -> Table:
+        return Table(key, title, columns, len(found), _listed(found))
+
+    proposals = listed(
+        "proposals", N_("Proposals"), PROPOSALS, await rows.proposals(db, consultation_id)
+    )
+    if not votes:
+        proposals = replace(
+            proposals,
+            columns=tuple(c for i, c in enumerate(PROPOSALS) if i != PROPOSAL_VOTES),
+            dropped=(PROPOSAL_VOTES,),
+        )
+    places = await _places(db, consultation_id)
     out = [
-        Table(
-            "contributions",
-            N_("Contributions"),
-            CONTRIBUTIONS,
-            await rows.contributions(db, consultation_id),
-        ),
-        Table("proposals", N_("Proposals"), PROPOSALS, await rows.proposals(db, consultation_id)),
-        Table("supports", N_("Supports"), SUPPORTS, await rows.supports(db, consultation_id)),
-        Table(
+        await streamed("contributions", N_("Contributions"), CONTRIBUTIONS, consultation_id),
+        proposals,
+        await streamed("supports", N_("Supports"), SUPPORTS, consultation_id),
+        listed(
             "coconstruction",
             N_("Co-construction"),
             COCONSTRUCTION,
-            await rows.coconstruction(db, consultation_id, await _places(db, consultation_id)),
+            await rows.coconstruction(db, consultation_id, places),
         ),
-        Table(
+        listed(
             "volunteers", N_("Volunteers"), VOLUNTEERS, await rows.volunteers(db, consultation_id)
         ),
     ]
     if audit:
-        out.append(Table("audit_log", N_("Audit log"), AUDIT, await rows.audit_log(db)))
+        bound = await rows.audit_bound(db)
+        out.append(await streamed("audit_log", N_("Audit log"), AUDIT, bound))
     return out
 
 
@@ -179,13 +224,20 @@ def _csv_cell(column: Column, value: Any) -> Any:
     return value
 
 
-def to_csv(t: Translator, table: Table) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+def to_csv(t: Translator, table: Table) -> tuple[bytes, int]:
+    """The table as CSV, and how many rows it holds."""
+    buffer = io.BytesIO()
+    text = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text, delimiter=";", lineterminator="\r\n")
     writer.writerow([t._(c.header) for c in table.columns])
-    for row in table.rows:
+    count = 0
+    for row in table.read():
         writer.writerow([_csv_cell(c, v) for c, v in zip(table.columns, row, strict=True)])
-    return buffer.getvalue().encode("utf-8-sig")
+        count += 1
+    text.flush()
+    data = buffer.getvalue()
+    text.close()
+    return data, count
 
 
 def _xlsx_cell(sheet: Any, column: Column, value: Any) -> Any:
@@ -224,14 +276,14 @@ def to_xlsx(t: Translator, tables: Sequence[Table]) -> bytes:
             width = 40 if column.kind == "free" else 20 if column.kind == "date" else 16
             sheet.column_dimensions[get_column_letter(index)].width = width
         last = get_column_letter(len(table.columns))
-        sheet.auto_filter.ref = f"A1:{last}{len(table.rows) + 1}"
+        sheet.auto_filter.ref = f"A1:{last}{table.count + 1}"
         header = []
         for column in table.columns:
             cell = WriteOnlyCell(sheet, value=t._(column.header))
             cell.font = bold
             header.append(cell)
         sheet.append(header)
-        for row in table.rows:
+        for row in table.read():
             sheet.append([_xlsx_cell(sheet, c, v) for c, v in zip(table.columns, row, strict=True)])
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -249,7 +301,10 @@ def files(
     out: list[tuple[File, Table | None]] = []
     if "csv" in formats:
         for table in built:
-            out.append((File(f"{stem}-{table.key}.csv", to_csv(t, table), CSV_MIME), table))
+            data, count = to_csv(t, table)
+            out.append(
+                (File(f"{stem}-{table.key}.csv", data, CSV_MIME), replace(table, count=count))
+            )
     if "xlsx" in formats:
         out.append((File(f"{stem}.xlsx", to_xlsx(t, built), XLSX_MIME), None))
     return out
