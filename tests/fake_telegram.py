@@ -314,6 +314,28 @@ class FakeTelegram:
         """Queue a message from ``user`` for the next getUpdates; its update id."""
         return self._push(self.message_update(user, text, chat, reply_to))
 
+    def send_media(self, user: TgUser, kind: str, caption: str | None = None) -> int:
+        """``user`` sends, in their private chat, a message without text: ``kind`` is
+        the Bot API field it carries (photo, sticker, voice, document, location,
+        contact), with a caption where Telegram allows one."""
+        update = self.message_update(user, "")
+        message = update["message"]
+        del message["text"]
+        file = {"file_id": f"f{message['message_id']}", "file_unique_id": "u"}
+        message[kind] = {
+            "photo": [dict(file, width=90, height=90)],
+            "sticker": dict(
+                file, type="regular", width=512, height=512, is_animated=False, is_video=False
+            ),
+            "voice": dict(file, duration=3),
+            "document": dict(file, file_name="devis.pdf"),
+            "location": {"latitude": 44.9, "longitude": 1.3},
+            "contact": {"phone_number": "+33600000000", "first_name": "Jean"},
+        }[kind]
+        if caption is not None:
+            message["caption"] = caption
+        return self._push(update)
+
     def press(self, user: TgUser, message: dict[str, Any], data: str) -> int:
         """``user`` presses a button of ``message`` (one the bot sent) carrying ``data``."""
         query_id = f"q{next(self._message_ids)}"

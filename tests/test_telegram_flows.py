@@ -119,6 +119,20 @@ def texts_since(fake: FakeTelegram, chat: int, first: dict[str, Any]) -> list[st
     ]
 
 
+# -- what is not text ----------------------------------------------------------------------
+async def test_what_is_not_text_is_answered_and_the_step_waits(needs_tg: Running) -> None:
+    """A photo in the middle of /besoin used to vanish, its caption becoming the title."""
+    tg, fake = needs_tg, needs_tg.fake
+    await onboard(tg, MARIE, "24432", "Français", ("Élu·e (peut engager le soutien)", "Confirmer"))
+    await tg.say(MARIE, "/besoin")
+    kinds = ("photo", "sticker", "voice", "document", "location", "contact")
+    for kind in kinds:
+        await fake.handled(fake.send_media(MARIE, kind, "Covoiturage" if kind == "photo" else None))
+        assert plain(fake.last(MARIE.id)["text"]).startswith("Je ne lis que le texte"), kind
+    asked_body = await tg.say(MARIE, "Covoiturage rural")
+    assert plain(asked_body["text"]).startswith("Décrivez le besoin")
+
+
 # -- French: a need --------------------------------------------------------------------------
 async def test_french_mayor_onboards_and_sends_a_need(
     needs_tg: Running, rendering: Rendering

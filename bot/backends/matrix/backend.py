@@ -24,8 +24,12 @@ from nio import (
     LocalProtocolError,
     MatrixRoom,
     MegolmEvent,
+    RoomEncryptedMedia,
     RoomMemberEvent,
+    RoomMessageEmote,
+    RoomMessageMedia,
     RoomMessageText,
+    RoomMessageUnknown,
     SyncError,
     SyncResponse,
 )
@@ -45,12 +49,27 @@ from bot.core.matrix_ids import (
     tchap_facts,
 )
 from bot.core.messages import Reply, from_text
+from bot.core.non_text import ONLY_TEXT
 from bot.core.unrecorded import Unrecorded
 from storage import events, persons
 
 __all__ = ["MatrixBackend", "tchap_facts"]
 
 log = logging.getLogger(__name__)
+
+
+class _WithoutContent(logging.Filter):
+    """nio logs an event it cannot validate with the event's whole content (a
+    person's message, their image's description): the line is kept, the
+    content is not. No message content is logged at any level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Error validating event"):
+            record.msg, record.args = "Error validating event (content not logged)", ()
+        return True
+
+
+logging.getLogger("nio.events.misc").addFilter(_WithoutContent())
 
 NEXT_BATCH = "matrix:next_batch"
 NOT_CONNECTED_RETRY = 30.0
@@ -86,6 +105,11 @@ GREETING = N_(
     "Hello, I am Guichet, the assistant of the national consultation. "
     "Type {start} to say which collectivité you represent, or {help} to see what you can do."
 )
+# What a person may send that carries no text for the bot (m.image, m.file,
+# m.audio, m.video, m.emote, m.location and other unknown types); m.notice is
+# left out on purpose: it comes from bots, and answering it starts loops.
+NON_TEXT = (RoomMessageMedia, RoomEncryptedMedia, RoomMessageEmote, RoomMessageUnknown)
+
 UNREADABLE = N_(
     "I could not decrypt your message: your app has not shared its keys with me yet. "
     "Please send it again in a moment."
@@ -292,8 +316,11 @@ class MatrixBackend:
         if isinstance(event, MegolmEvent):
             await self._unreadable(room, event)
             return
-        # m.notice and m.emote have classes of their own and are ignored:
-        # notices come from bots, and answering them starts loops.
+        # m.notice has a class of its own and is ignored: notices come from
+        # bots, and answering them starts loops.
+        if isinstance(event, NON_TEXT):
+            await self._non_text(room, event)
+            return
         if not isinstance(event, RoomMessageText):
             return
         content = event.source.get("content", {})
@@ -332,6 +359,16 @@ class MatrixBackend:
             return text, True
         mentions = content.get("m.mentions", {}).get("user_ids", [])
         return text, self.user_id in mentions
+
+    async def _non_text(self, room: MatrixRoom, event: Any) -> None:
+        """An image, a file, an emote… in a direct room: say that only text is read.
+        The pending step is left as it was. In a shared room people post such
+        things to each other, not to the bot."""
+        if room.joined_count > 2:
+            return
+        person = await persons.by_identity(self.services.db, f"matrix:{event.sender}")
+        t = self.services.translations.get(person.locale if person else None)
+        await self._send_safely(room.room_id, Reply(t._(ONLY_TEXT)), event.event_id)
 
     async def _unreadable(self, room: MatrixRoom, event: MegolmEvent) -> None:
         """Ask the sender's devices for the key and say so, rather than stay silent."""

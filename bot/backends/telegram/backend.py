@@ -46,6 +46,7 @@ from bot.core.config import ConfigError, TelegramConfig
 from bot.core.context import Services, command_name
 from bot.core.i18n import guess_locale
 from bot.core.messages import Incoming, Kind, Reply, from_text
+from bot.core.non_text import ONLY_TEXT
 from bot.core.unrecorded import Unrecorded
 from storage import outbox, persons
 
@@ -189,8 +190,14 @@ class TelegramBackend:
         application.add_handler(CallbackQueryHandler(self._on_callback))
         application.add_handler(member_handler(self.services))
         application.add_handler(
+            MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message)
+        )
+        # Anything else said privately (a photo, with or without its caption, a
+        # sticker, a voice message…) is answered, never silently dropped.
+        application.add_handler(
             MessageHandler(
-                filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION), self._on_message
+                filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.TEXT,
+                self._on_non_text,
             )
         )
         application.add_error_handler(self._on_error)
@@ -270,7 +277,7 @@ class TelegramBackend:
     async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
         user = message.from_user if message else None
-        text = (message.text or message.caption) if message else None
+        text = message.text if message else None
         if message is None or user is None or user.is_bot or text is None:
             return
         identity = f"telegram:{user.id}"
@@ -309,6 +316,23 @@ class TelegramBackend:
             shared=True,
         )
         await self._answer(incoming, message.chat_id, None)
+
+    async def _on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Say that only text is read; the pending step is left as it was."""
+        message = update.message
+        user = message.from_user if message else None
+        if message is None or user is None or user.is_bot:
+            return
+        if message.new_chat_members or message.left_chat_member or message.pinned_message:
+            return  # service messages: nobody is waiting for an answer
+        person = await persons.by_identity(self.services.db, f"telegram:{user.id}")
+        hint = (person.locale_hint if person else None) or user.language_code
+        t = self.services.translations.get(
+            (person.locale if person else None) or guess_locale(hint)
+        )
+        await self._answer_with(
+            [Reply(t._(ONLY_TEXT))], message.chat_id, None, f"telegram:{user.id}"
+        )
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
