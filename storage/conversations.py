@@ -18,9 +18,27 @@ from storage.instants import to_iso
 
 @dataclass
 class Conversation:
+    """``menu`` holds the data of the choices last shown, ``labels`` their labels,
+    so a typed "agent" or "n°3" finds its choice as a typed 3 does."""
+
     step: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     menu: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+
+def _menu_json(conversation: Conversation) -> str:
+    return json.dumps(
+        {"data": conversation.menu, "labels": conversation.labels}, ensure_ascii=False
+    )
+
+
+def _menu_from(raw: str) -> tuple[list[str], list[str]]:
+    """Rows saved before labels were kept hold a bare list of data."""
+    value = json.loads(raw)
+    if isinstance(value, list):
+        return [str(v) for v in value], []
+    return list(value.get("data", [])), list(value.get("labels", []))
 
 
 def load_sync(conn: sqlite3.Connection, person_id: int) -> Conversation:
@@ -29,9 +47,8 @@ def load_sync(conn: sqlite3.Connection, person_id: int) -> Conversation:
     ).fetchone()
     if row is None:
         return Conversation()
-    return Conversation(
-        step=row["step"], data=json.loads(row["data"]), menu=json.loads(row["menu"])
-    )
+    menu, labels = _menu_from(row["menu"])
+    return Conversation(step=row["step"], data=json.loads(row["data"]), menu=menu, labels=labels)
 
 
 async def load(db: Database, person_id: int) -> Conversation:
@@ -43,7 +60,7 @@ def fingerprint(conversation: Conversation) -> tuple[str | None, str, str]:
     return (
         conversation.step,
         json.dumps(conversation.data, ensure_ascii=False, sort_keys=True),
-        json.dumps(conversation.menu, ensure_ascii=False),
+        _menu_json(conversation),
     )
 
 
@@ -56,7 +73,7 @@ async def save(db: Database, person_id: int, conversation: Conversation, now: da
             person_id,
             conversation.step,
             json.dumps(conversation.data, ensure_ascii=False),
-            json.dumps(conversation.menu, ensure_ascii=False),
+            _menu_json(conversation),
             to_iso(now),
         ),
     )

@@ -110,7 +110,10 @@ async def test_english_user_gets_english_replies(tg: Running) -> None:
     welcome = await tg.say(JOHN, "/start")
     search = await tg.press(JOHN, welcome, "onb.lang:en")
     assert plain(search["text"]).startswith("Which collectivité do you represent?")
-    help_text = (await tg.say(JOHN, "/help"))["text"]
+    recalled = await tg.say(JOHN, "/help")
+    # Help, then the registration kept and its question asked again, with its buttons.
+    assert plain(recalled["text"]).startswith("Your registration in progress is kept.")
+    help_text = texts(tg.fake, JOHN.id)[-2]
     assert "What you can do now:" in help_text and "/calendar" in help_text
 
 

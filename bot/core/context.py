@@ -94,6 +94,9 @@ def command_name(commands: Sequence[Command], key: str, prefix: str, locale: str
     return prefix + key
 
 
+ASKED = "_asked"  # conversation data: the question a flow waits on (text, choices)
+
+
 @dataclass
 class Context:
     services: Services
@@ -107,6 +110,9 @@ class Context:
     reveals: str | None = None
     """What the handler that answered declared its answer shows (``Rules.reveals``);
     None when no handler was found (an unknown command, a stale button)."""
+    # The menu is the choices of the last reply only (none if it has none), not
+    # of the last reply that had some: set when a kept question is asked again.
+    menu_from_last: bool = False
     _consultation: consultations.Consultation | None = None
     _now: datetime | None = None
 
@@ -161,9 +167,15 @@ class Context:
         self.deferred.append(work)
 
     def ask(self, step: str, text: str, choices: Sequence[Choice] = (), **data: Any) -> None:
-        """Reply and wait for the person's next message in ``step``."""
+        """Reply and wait for the person's next message in ``step``; the question is
+        kept with the step, so it can be asked again after an interruption
+        (``bot.core.drafts``)."""
         self.conversation.step = step
         self.conversation.data.update(data)
+        self.conversation.data[ASKED] = {
+            "text": text,
+            "choices": [[choice.label, choice.data] for choice in choices],
+        }
         self.reply(text, choices)
 
     def end(self) -> None:

@@ -7,17 +7,20 @@ a refusal leaves nothing half-done and a redelivered event is ignored.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
-from bot.core import rules, shared_rooms
+from bot.core import answers, drafts, rules, shared_rooms
 from bot.core.arguments import InvalidArguments
 from bot.core.callbacks import InvalidData, prefix_of
 from bot.core.clock import to_iso
 from bot.core.context import Context, Refused, Services
 from bot.core.flood import FloodGuard
 from bot.core.messages import Incoming, Kind, Reply
-from bot.core.router import Router
+from bot.core.router import Action, Router, Step
 from bot.core.unrecorded import Outages
 from storage import conversations, events, persons
 from storage.db import StorageUnavailable
@@ -36,6 +39,10 @@ class Dispatcher(Router):
         self.services = services
         self.flood = FloodGuard(services.config.limits.messages_per_minute)
         self.outages = Outages(services)
+        everyone = rules.Rules()
+        self._add_action(Action(drafts.Keep.prefix, self._keep_draft, everyone, drafts.Keep))
+        self._add_action(Action(drafts.Drop.prefix, self._drop_draft, everyone, drafts.Drop))
+        self._add_step(Step(drafts.CHOICE_STEP, self._typed_draft_choice, everyone))
 
     # -- dispatch -----------------------------------------------------------------
     async def dispatch(self, incoming: Incoming) -> list[Reply]:
@@ -186,18 +193,83 @@ class Dispatcher(Router):
         if refused:
             ctx.reply(refused)
             return
-        if command.args is None:
-            if command.key != "cancel":
-                ctx.end()
-            await command.fn(ctx)
+        run: Callable[[], Awaitable[None]] = functools.partial(command.fn, ctx)
+        if command.args is not None:
+            try:
+                parsed = command.args.parse(ctx.incoming.args)
+            except InvalidArguments:
+                # Refused, as the handlers did: rolled back, so a pending step stays.
+                raise Refused(ctx._(command.args.usage, command=ctx.cmd(command.key))) from None
+            run = functools.partial(command.fn, ctx, parsed)
+        draft = drafts.pending(ctx) if command.key != "cancel" else None
+        if command.key != "cancel":
+            ctx.end()
+        if draft is None:
+            await run()
             return
-        try:
-            parsed = command.args.parse(ctx.incoming.args)
-        except InvalidArguments:
-            # Refused, as the handlers did: rolled back, so a pending step stays.
-            raise Refused(ctx._(command.args.usage, command=ctx.cmd(command.key))) from None
+        await self._beside_draft(ctx, run, draft)
+
+    async def _beside_draft(
+        self, ctx: Context, run: Callable[[], Awaitable[None]], draft: drafts.Draft
+    ) -> None:
+        """Run a command typed in the middle of a flow without losing the flow.
+
+        It runs in a savepoint: if it only answered, the draft's question is
+        asked again after the answer; if it started a flow of its own, all it
+        did is undone and the person is asked whether to drop the draft.
+        """
+        replies, deferred = len(ctx.replies), len(ctx.deferred)
+        await ctx.db.execute("SAVEPOINT beside_draft")
+        await run()
+        started = ctx.conversation.step
+        if started is None:
+            await ctx.db.execute("RELEASE beside_draft")
+            drafts.recall(ctx, draft)
+            return
+        await ctx.db.execute("ROLLBACK TO beside_draft")
+        await ctx.db.execute("RELEASE beside_draft")
+        del ctx.replies[replies:]
+        del ctx.deferred[deferred:]
+        prefix = self.services.command_prefixes.get(ctx.incoming.backend, "/")
+        drafts.ask_to_drop(
+            ctx, draft, started, prefix + ctx.incoming.command, list(ctx.incoming.args)
+        )
+
+    async def _keep_draft(self, ctx: Context, pressed: drafts.Keep) -> None:
+        draft = drafts.pending(ctx)
+        if ctx.conversation.step != drafts.CHOICE_STEP or draft is None:
+            ctx.reply(ctx._("Nothing was changed."))
+            return
+        drafts.recall(ctx, draft)
+
+    async def _drop_draft(self, ctx: Context, pressed: drafts.Drop) -> None:
+        wanted = drafts.then(ctx)
         ctx.end()
-        await command.fn(ctx, parsed)
+        if wanted is None:
+            ctx.reply(ctx._("Nothing was changed."))
+            return
+        name, command_args = wanted
+        prefix = self.services.command_prefixes.get(ctx.incoming.backend, "/")
+        ctx.incoming = replace(
+            ctx.incoming,
+            kind=Kind.COMMAND,
+            command=name.removeprefix(prefix),
+            args=tuple(command_args),
+            data="",
+        )
+        await self._command(ctx)
+
+    async def _typed_draft_choice(self, ctx: Context, text: str) -> None:
+        """Neither choice was typed: ask again, the draft still kept."""
+        draft = drafts.pending(ctx)
+        if draft is None:
+            ctx.end()
+            return
+        question, choices = drafts.Draft(drafts.CHOICE_STEP, ctx.conversation.data).question
+        ctx.reply(
+            ctx._("Please choose one of the answers by typing its number.") + "\n\n" + question,
+            choices,
+        )
 
     async def _choice(self, ctx: Context, data: str) -> None:
         action = self._actions.get(prefix_of(data))
@@ -220,12 +292,12 @@ class Dispatcher(Router):
     async def _text(self, ctx: Context) -> None:
         text = ctx.incoming.text.strip()
         menu = ctx.conversation.menu
-        if menu and text.isdigit() and text.isascii():
-            index = int(text)
-            if 1 <= index <= len(menu):
+        if menu:
+            index = _menu_index(text, menu, ctx.conversation.labels)
+            if index is not None:
                 await self._choice(ctx, menu[index - 1])
                 return
-            if not ctx.conversation.step:
+            if answers.number(text) is not None and not ctx.conversation.step:
                 ctx.reply(
                     ctx._(
                         "Please type a number between 1 and {count}.",
@@ -248,6 +320,26 @@ class Dispatcher(Router):
         ctx.reveals = handler.rules.reveals
         await _enforce(ctx, handler.rules)
         await handler.fn(ctx, text)
+
+
+def _menu_index(text: str, menu: list[str], labels: list[str]) -> int | None:
+    """Which choice of the menu a typed answer names: its number however written
+    ("3", "3.", "n°3"), its label accents and case aside, or yes/no to a question
+    whose choices start "Yes…"/"No…" (or Confirm); None if none or several."""
+    if len(labels) != len(menu):
+        typed = answers.number(text)
+        return typed if typed is not None and 1 <= typed <= len(menu) else None
+    index = answers.pick(text, labels)
+    if index is not None or answers.number(text) is not None:
+        return index
+    meant = answers.yes_no(text)
+    if meant is None:
+        return None
+    words = ("oui", "yes", "confirmer", "confirm") if meant else ("non", "no")
+    found = [
+        i for i, label in enumerate(labels, 1) if answers.fold(label).split(" ", 1)[0] in words
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 async def _enforce(ctx: Context, declared: rules.Rules) -> None:
@@ -277,8 +369,12 @@ def _with_menu(ctx: Context) -> conversations.Conversation:
     """The choices last shown become the menu a typed number refers to."""
     conversation = ctx.conversation
     shown = [reply for reply in ctx.replies if reply.choices]
+    if ctx.menu_from_last:
+        shown = ctx.replies[-1:]
     if shown:
         conversation.menu = [choice.data for choice in shown[-1].choices]
+        conversation.labels = [choice.label for choice in shown[-1].choices]
     elif ctx.replies and not ctx.keep_menu:
         conversation.menu = []
+        conversation.labels = []
     return conversation
