@@ -12,6 +12,7 @@ from handlers import (
     broadcast,
     calendar,
     cancel,
+    contact,
     coop_staff,
     cooperate,
     export,
@@ -45,6 +46,7 @@ from handlers import (
 FLOWS: tuple[Router, ...] = (
     onboarding.router,
     help.router,
+    contact.router,
     needs.router,
     my_needs.router,
     proposals.router,

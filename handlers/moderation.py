@@ -14,8 +14,9 @@ from bot.core.messages import Choice, Reply
 from bot.core.router import Router
 from bot.core.text import chosen
 from handlers.common import ROLE_LABELS
+from handlers.contact import MessageQueue, show_messages
 from handlers.review import ContributionQueue, show_contribution_queue
-from storage import collectivites, contributions, memberships, persons
+from storage import collectivites, contact, contributions, memberships, persons
 
 router = Router("moderation", audience="staff", reveals="staff")
 
@@ -78,24 +79,37 @@ async def moderation(ctx: Context) -> None:
     consultation = await ctx.consultation()
     members = await memberships.queue_size(ctx.db)
     waiting = await contributions.queue_size(ctx.db, consultation.id) if consultation else 0
-    if waiting == 0:
-        await show_queue(ctx)
-    elif members == 0:
+    messages = await contact.count_waiting(ctx.db)
+    queues = []
+    if members:
+        queues.append(
+            Choice(
+                ctx._("Membership requests ({count})", count=ctx.t.number(members)),
+                MembershipQueue().pack(),
+            )
+        )
+    if waiting:
+        queues.append(
+            Choice(
+                ctx._("Contributions ({count})", count=ctx.t.number(waiting)),
+                ContributionQueue().pack(),
+            )
+        )
+    if messages:
+        queues.append(
+            Choice(
+                ctx._("Messages to the team ({count})", count=ctx.t.number(messages)),
+                MessageQueue().pack(),
+            )
+        )
+    if len(queues) > 1:
+        ctx.reply(ctx._("Waiting for review:"), queues)
+    elif messages:
+        await show_messages(ctx)
+    elif waiting:
         await show_contribution_queue(ctx)
     else:
-        ctx.reply(
-            ctx._("Waiting for review:"),
-            [
-                Choice(
-                    ctx._("Membership requests ({count})", count=ctx.t.number(members)),
-                    MembershipQueue().pack(),
-                ),
-                Choice(
-                    ctx._("Contributions ({count})", count=ctx.t.number(waiting)),
-                    ContributionQueue().pack(),
-                ),
-            ],
-        )
+        await show_queue(ctx)
 
 
 @router.action(MembershipQueue)
@@ -156,10 +170,11 @@ async def decide(ctx: Context, membership_id: int, approve: bool) -> None:
             lambda r: Reply(
                 r._(
                     "Your request to represent {name} as {role} was not approved. If you "
-                    "think this is a mistake, reply to the consultation staff or try "
-                    "again with {start}.",
+                    "think this is a mistake, write to the consultation team with {contact} "
+                    "or try again with {start}.",
                     name=item.collectivite_name,
                     role=r._(ROLE_LABELS[item.role]),
+                    contact=r.cmd("contact"),
                     start=r.cmd("start"),
                 )
             ),

@@ -44,7 +44,9 @@ class Keep(ButtonData, prefix="gdpr.keep"):
     reveals="public",
 )
 async def privacy(ctx: Context) -> None:
-    contact = ctx.config.privacy_contact or ctx._("the consultation staff, in this chat")
+    contact = ctx.config.privacy_contact or ctx._(
+        "the consultation team, with {command} in this chat", command=ctx.cmd("contact")
+    )
     ctx.reply(
         ctx._(
             "Your personal data\n\n"

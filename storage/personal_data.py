@@ -31,6 +31,7 @@ _EXPORTS: tuple[tuple[str, str, str], ...] = (
         "id, collectivite, title, body, theme, status, reason, pointer, proposal_id, created_at",
     ),
     ("membership_requests", "person_id", "collectivite, created_at"),
+    ("contact_messages", "person_id", "id, body, created_at, answer, answered_at"),
     ("votes", "person_id", "proposal_id, created_at"),
     ("supports", "committed_by", "collectivite, proposal_id, level, created_at, updated_at"),
     ("outbox", "person_id", "kind, status, created_at, sent_at"),
@@ -99,7 +100,17 @@ def _erase(conn: sqlite3.Connection, person_id: int, stamp: str) -> None:
     conn.execute("UPDATE volunteers SET person_id = NULL WHERE person_id = ?", (person_id,))
     conn.execute("UPDATE volunteers SET decided_by = NULL WHERE decided_by = ?", (person_id,))
     conn.execute("DELETE FROM follows WHERE person_id = ?", (person_id,))
-    for table in ("identities", "memberships", "membership_requests", "conversations", "outbox"):
+    conn.execute(
+        "UPDATE contact_messages SET answered_by = NULL WHERE answered_by = ?", (person_id,)
+    )
+    for table in (
+        "identities",
+        "memberships",
+        "membership_requests",
+        "conversations",
+        "outbox",
+        "contact_messages",
+    ):
         conn.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
     for identity in identities:
         # The Matrix backend remembers the direct room it opened, keyed by user id.

@@ -264,6 +264,7 @@ class Dispatcher(Router):
         draft = drafts.pending(ctx)
         if draft is None:
             ctx.end()
+            ctx.reply(ctx._("Nothing was changed."))
             return
         question, choices = drafts.Draft(drafts.CHOICE_STEP, ctx.conversation.data).question
         ctx.reply(
@@ -312,8 +313,10 @@ class Dispatcher(Router):
             ctx.end()
             ctx.reply(
                 ctx._(
-                    "I was not expecting a message. Type {help} to see what you can do.",
+                    "I was not expecting a message. Type {help} to see what you can do, "
+                    "or {contact} to write to the consultation team.",
                     help=ctx.cmd("help"),
+                    contact=ctx.cmd("contact"),
                 )
             )
             return

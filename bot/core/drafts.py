@@ -40,7 +40,7 @@ DROP = Drop().pack()
 _KEPT = {
     "need": N_("Your need in progress is kept."),
     "onb": N_("Your registration in progress is kept."),
-    "contact": N_("Your message to the team in progress is kept."),
+    "contact": N_("Your message in progress is kept."),
     "bc": N_("Your announcement in progress is kept."),
     "padm": N_("Your proposal in progress is kept."),
 }

@@ -4,10 +4,11 @@ A commune's name may carry its article (Le Bugue, Les Eyzies-de-Tayac, La
 Roque-Gageac, L'Isle-Jourdain), and French contracts it with the preposition
 before it: "le maire du Bugue", "agent des Eyzies", "au Bugue", "aux Eyzies";
 "de La Roque-Gageac" and "de L'Isle-Jourdain" keep the capitalised article;
-"d'Eymet" elides.  A catalog cannot do this with ``de {place}``, so every text
-parameter is a ``Named``, whose format spec does it: a French translation
-writes ``{place:de}`` or ``{place:a}`` where the English has "of {place}" or
-"in {place}", and the English is untouched.
+"d'Eymet" elides.  A catalog cannot do this with ``de {place}``, so the
+translator's formatter (``bot.core.i18n``) reads a format spec: a French
+translation writes ``{place:de}`` or ``{place:a}`` where the English has "of
+{place}" or "in {place}", and the English is untouched.  ``Named`` does the
+same for a name formatted outside the catalogs.
 
 The typographic half: French puts a narrow no-break space (U+202F) before ``;
 ! ?`` and inside « », a no-break space (U+00A0) before ``:``, so that a line
@@ -21,7 +22,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["NBSP", "NNBSP", "Named", "contract", "typeset", "typography_faults"]
+__all__ = ["NBSP", "NNBSP", "PREPOSITIONS", "Named", "contract", "typeset", "typography_faults"]
+
+PREPOSITIONS = ("de", "a", "à")
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"
@@ -45,7 +48,7 @@ def contract(preposition: str, name: str) -> str:
     elides (d'Hautefort?) depends on the word, and "de Hautefort" reads
     correctly either way, where a wrong elision would not.
     """
-    if preposition not in ("de", "a", "à"):
+    if preposition not in PREPOSITIONS:
         raise ValueError(f"unknown preposition {preposition!r}")
     of = preposition == "de"
     folded = _fold(name)
@@ -74,7 +77,7 @@ class Named(str):
     __slots__ = ()
 
     def __format__(self, spec: str) -> str:
-        if spec in ("de", "a", "à"):
+        if spec in PREPOSITIONS:
             return contract(spec, str(self))
         return format(str(self), spec)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import gettext
 import io
+import string
 from datetime import datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, format_timedelta
@@ -21,7 +22,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 
 from bot.core.clock import PARIS
-from bot.core.french import Named
+from bot.core.french import PREPOSITIONS, contract
 
 DOMAIN = "guichet"
 LOCALES = ("fr", "en")
@@ -57,11 +58,11 @@ class Translator:
 
     def _(self, message: str, **params: object) -> str:
         text = self._translations.gettext(message)
-        return text.format(**_named(params)) if params else text
+        return _format(text, params) if params else text
 
     def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
         text = self._translations.ngettext(singular, plural, n)
-        return text.format(n=self.number(n), **_named(params))
+        return _format(text, {"n": self.number(n), **params})
 
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self._babel)
@@ -102,10 +103,25 @@ class Translator:
         )
 
 
-def _named(params: dict[str, object]) -> dict[str, object]:
-    """Text parameters as ``Named``, so a French translation may write
-    ``{place:de}`` ("du Bugue") whatever the code passed."""
-    return {k: Named(v) if type(v) is str else v for k, v in params.items()}
+class _Formatter(string.Formatter):
+    """``str.format``, plus the French prepositions: a translation may write
+    ``{place:de}`` ("du Bugue") or ``{place:a}`` whatever the code passed."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec in PREPOSITIONS:
+            return contract(format_spec, str(value))
+        return str(super().format_field(value, format_spec))
+
+
+_FORMATTER = _Formatter()
+
+
+def _format(text: str, params: dict[str, object]) -> str:
+    """``str.format`` unless the text contracts a preposition (the formatter is
+    ten times slower, and reminders render one text per recipient)."""
+    if ":de}" in text or ":a}" in text or ":à}" in text:
+        return _FORMATTER.vformat(text, (), params)
+    return text.format(**params)
 
 
 class Translations:
