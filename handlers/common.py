@@ -7,9 +7,11 @@ from bot.core.i18n import N_, Translator
 from storage.collectivites import Collectivite
 from storage.consultations import Consultation
 
+# With their article in English, as every sentence needs it ("registered as an
+# elected official"); French has none after "en tant qu'".
 ROLE_LABELS = {
-    "elu": N_("elected official"),
-    "agent": N_("agent"),
+    "elu": N_("an elected official"),
+    "agent": N_("an agent"),
 }
 STATUS_LABELS = {
     "pending": N_("waiting for the staff's approval"),

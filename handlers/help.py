@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core import rules
 from bot.core.calendar_text import phase_label
 from bot.core.context import Context
 from bot.core.i18n import N_
@@ -49,7 +50,8 @@ async def help_command(ctx: Context) -> None:
     if not member:
         lines.append("")
         lines.append(
-            ctx._(
+            await rules.pending_notice(ctx)
+            or ctx._(
                 "To take part, first say which collectivité you represent: {start}.",
                 start=ctx.cmd("start"),
             )

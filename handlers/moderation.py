@@ -44,6 +44,26 @@ async def show_queue(ctx: Context, offset: int = 0) -> None:
     population = ctx.t.number(found.population) if found and found.population else "—"
     # The identity the platform vouches for comes first, on its own line; the
     # name the person chose comes after, quoted and said to be theirs.
+    if item.requested_role is not None:
+        ctx.reply(
+            ctx._(
+                "Change of role {index} of {total}:\n"
+                "Identity, verified by the platform: {evidence}\n"
+                "Name, chosen by the person: {person}\n"
+                "Approved as {role} of {name} ({departement}), asks to become {new_role}. "
+                "Until you decide, the approved role stays.",
+                index=ctx.t.number(offset + 1),
+                total=ctx.t.number(total),
+                person=chosen(item.person_name),
+                name=item.collectivite_name,
+                departement=item.departement or "—",
+                role=ctx._(ROLE_LABELS[item.role]),
+                new_role=ctx._(ROLE_LABELS[item.requested_role]),
+                evidence=evidence.describe(ctx.t, item.evidence),
+            ),
+            _decision_choices(ctx, item.id, offset, total),
+        )
+        return
     text = ctx._(
         "Membership request {index} of {total}:\n"
         "Identity, verified by the platform: {evidence}\n"
@@ -60,13 +80,17 @@ async def show_queue(ctx: Context, offset: int = 0) -> None:
         date=ctx.t.datetime(item.created_at),
         evidence=evidence.describe(ctx.t, item.evidence),
     )
+    ctx.reply(text, _decision_choices(ctx, item.id, offset, total))
+
+
+def _decision_choices(ctx: Context, item_id: int, offset: int, total: int) -> list[Choice]:
     choices = [
-        Choice(ctx._("Approve"), Approve(membership=item.id).pack()),
-        Choice(ctx._("Reject"), Decline(membership=item.id).pack()),
+        Choice(ctx._("Approve"), Approve(membership=item_id).pack()),
+        Choice(ctx._("Reject"), Decline(membership=item_id).pack()),
     ]
     if total > 1:
         choices.append(Choice(ctx._("Next request"), MembershipQueue(offset=offset + 1).pack()))
-    ctx.reply(text, choices)
+    return choices
 
 
 @router.command(
@@ -117,12 +141,66 @@ async def next_item(ctx: Context, pressed: MembershipQueue) -> None:
     await show_queue(ctx, pressed.offset)
 
 
+async def _decide_change(
+    ctx: Context, item: memberships.Membership, asked: str, approve: bool
+) -> None:
+    """A change of role decided: either way the person stays an approved member."""
+    await ctx.audit(
+        "membership.change_approve" if approve else "membership.change_reject",
+        f"membership:{item.id}",
+        person=item.person_id,
+        collectivite=item.collectivite,
+        role=item.role,
+        requested_role=asked,
+    )
+    ctx.reply(
+        ctx._(
+            "Change of role approved: {person} is now {role} of {name}.",
+            person=chosen(item.person_name),
+            role=ctx._(ROLE_LABELS[asked]),
+            name=item.collectivite_name,
+        )
+        if approve
+        else ctx._(
+            "Change of role rejected: {person} remains {role} of {name}.",
+            person=chosen(item.person_name),
+            role=ctx._(ROLE_LABELS[item.role]),
+            name=item.collectivite_name,
+        )
+    )
+    await ctx.notify(
+        item.person_id,
+        "membership",
+        lambda r: Reply(
+            r._(
+                "Your role for {name} is now {role}.",
+                name=item.collectivite_name,
+                role=r._(ROLE_LABELS[asked]),
+            )
+            if approve
+            else r._(
+                "Your request to become {new_role} for {name} was not approved; you remain "
+                "{role}. If you think this is a mistake, write to the consultation team "
+                "with {contact}.",
+                new_role=r._(ROLE_LABELS[asked]),
+                name=item.collectivite_name,
+                role=r._(ROLE_LABELS[item.role]),
+                contact=r.cmd("contact"),
+            )
+        ),
+    )
+
+
 async def decide(ctx: Context, membership_id: int, approve: bool) -> None:
     item = await memberships.get(ctx.db, membership_id)
     if item is None or not await memberships.decide(
         ctx.db, item.id, "approved" if approve else "rejected", ctx.person.id, ctx.now
     ):
         ctx.reply(ctx._("This request was already decided."))
+        await show_queue(ctx)
+        return
+    if item.requested_role is not None:
+        await _decide_change(ctx, item, item.requested_role, approve)
         await show_queue(ctx)
         return
     await ctx.audit(

@@ -7,11 +7,12 @@ interrupted on the phone finds the flow where they left it.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
-from bot.core import evidence
+from bot.core import evidence, rules
 from bot.core.callbacks import ButtonData, Token
 from bot.core.context import Context
+from bot.core.french import typeset
 from bot.core.i18n import N_
 from bot.core.messages import Choice, Reply
 from bot.core.router import Router
@@ -20,6 +21,7 @@ from bot.delivery import staff_notices
 from handlers.common import ROLE_LABELS, STATUS_LABELS, place, stale_button
 from handlers.language import PickLanguage, language_choices, set_language
 from storage import collectivites, memberships, persons
+from storage.memberships import MemberRole
 
 router = Router("onboarding")
 CONFIRM_STEP = "onb.confirm"
@@ -106,8 +108,8 @@ async def start(ctx: Context) -> None:
     if ctx.person.locale is None:
         ctx.ask(
             LANGUAGE_STEP,
-            "Bienvenue sur Guichet ! Choisissez votre langue.\n"
-            "Welcome to Guichet! Choose your language.",
+            typeset("Bienvenue sur Guichet ! Choisissez votre langue.")
+            + "\nWelcome to Guichet! Choose your language.",
             language_choices(OnboardingLanguage),
             code=code,
         )
@@ -118,6 +120,9 @@ async def start(ctx: Context) -> None:
             "digital transformation of collectivités."
         )
     )
+    waiting = await rules.pending_notice(ctx)
+    if waiting:  # told, so that they do not file the same request again
+        ctx.reply(waiting)
     ctx.conversation.data["code"] = code
     await _after_language(ctx, code)
 
@@ -247,11 +252,10 @@ async def confirm(ctx: Context, pressed: ConfirmMembership) -> None:
     if found is None or role not in ROLE_LABELS:
         raise stale_button(ctx)
     existing = await memberships.get_for(ctx.db, ctx.person.id, code)
-    if existing and existing.status == "approved" and existing.role == role:
-        ctx.end()
-        ctx.reply(ctx._("You are already registered for {place}.", place=place(ctx.t, found)))
-        return
     open_mode = ctx.config.verification == "open"
+    if existing and existing.status == "approved" and (existing.role == role or not open_mode):
+        await _approved_member_confirms(ctx, existing, role, place(ctx.t, found))
+        return
     waiting = existing is not None and existing.status == "pending"
     if not open_mode and not waiting:
         refusal = await _over_cap(ctx)
@@ -312,6 +316,57 @@ async def confirm(ctx: Context, pressed: ConfirmMembership) -> None:
                 person=chosen(ctx.person.display_name),
                 place=place(r.t, found),
                 role=r._(ROLE_LABELS[membership.role]),
+                command=r.cmd("moderation"),
+            )
+        ),
+    )
+
+
+async def _approved_member_confirms(
+    ctx: Context, existing: memberships.Membership, role: str, where: str
+) -> None:
+    """An approved member went through ``/start`` again: never lose the approval.
+
+    The same role: nothing to do (and a change asked for earlier is withdrawn).
+    Another role: a change request the staff see as such; the approved role
+    stays until they decide.
+    """
+    ctx.end()
+    asked = role if role != existing.role else None
+    if asked is None and existing.requested_role is None:
+        ctx.reply(ctx._("You are already registered for {place}.", place=where))
+        return
+    await memberships.request_role_change(ctx.db, existing.id, cast(MemberRole, role), ctx.now)
+    held = ctx._(ROLE_LABELS[existing.role])
+    if asked is None:
+        ctx.reply(
+            ctx._(
+                "Your request to change role is withdrawn: you remain {role} of {place}.",
+                role=held,
+                place=where,
+            )
+        )
+        return
+    ctx.reply(
+        ctx._(
+            "You remain {role} of {place}. Your request to become {new_role} there is "
+            "waiting for the staff; I will tell you as soon as it is decided.",
+            role=held,
+            place=where,
+            new_role=ctx._(ROLE_LABELS[asked]),
+        )
+    )
+    found = await collectivites.get(ctx.db, existing.collectivite)
+    await staff_notices.request_filed(
+        ctx,
+        lambda r: Reply(
+            r._(
+                "Change of role: {person} (name chosen by the person), approved as {role} "
+                "of {place}, asks to become {new_role}. Type {command} to review it.",
+                person=chosen(ctx.person.display_name),
+                role=r._(ROLE_LABELS[existing.role]),
+                place=place(r.t, found) if found else existing.collectivite_name,
+                new_role=r._(ROLE_LABELS[asked]),
                 command=r.cmd("moderation"),
             )
         ),

@@ -49,7 +49,7 @@ async def show_profile(ctx: Context) -> None:
     choices: list[Choice] = []
     lines.append("")
     if not mine:
-        lines.append(ctx._("You do not represent any collectivité yet."))
+        lines.append(ctx._("You represent no collectivité at the moment."))
     else:
         lines.append(ctx._("Your collectivités:"))
     for membership in mine:
@@ -60,6 +60,11 @@ async def show_profile(ctx: Context) -> None:
             role=ctx._(ROLE_LABELS[membership.role]),
             status=ctx._(STATUS_LABELS[membership.status]),
         )
+        if membership.requested_role is not None:
+            line += " — " + ctx._(
+                "asks to become {role}, waiting for the staff",
+                role=ctx._(ROLE_LABELS[membership.requested_role]),
+            )
         if person.acting_for == membership.collectivite:
             line += " — " + ctx._("you act on its behalf")
         elif membership.status == "approved":

@@ -28,11 +28,13 @@ class Membership:
     evidence: str
     created_at: datetime
     person_name: str = ""
+    # Another role asked for by an approved member, waiting for the staff.
+    requested_role: MemberRole | None = None
 
 
 _SELECT = (
     "SELECT m.id, m.person_id, m.collectivite, c.name AS cname, c.departement, m.role,"
-    " m.status, m.evidence, m.created_at, p.display_name"
+    " m.status, m.evidence, m.created_at, p.display_name, m.requested_role"
     " FROM memberships m JOIN collectivites c ON c.code = m.collectivite"
     " JOIN persons p ON p.id = m.person_id"
 )
@@ -50,6 +52,7 @@ def _membership(r: sqlite3.Row) -> Membership:
         evidence=str(r["evidence"]),
         created_at=from_iso(r["created_at"]),
         person_name=str(r["display_name"]),
+        requested_role=r["requested_role"],
     )
 
 
@@ -102,6 +105,21 @@ async def request(
     return found
 
 
+async def request_role_change(
+    db: Database, membership_id: int, role: MemberRole, now: datetime
+) -> bool:
+    """An approved member asks for another role: the approved one stays until the
+    staff decide (a mis-tap at ``/start`` used to replace it with a pending request,
+    which staff could reject, leaving the mayor with nothing).  Asking for the role
+    already held withdraws the request.  False if not approved."""
+    count = await db.execute_rowcount(
+        "UPDATE memberships SET requested_role = CASE WHEN role = ? THEN NULL ELSE ? END"
+        " WHERE id = ? AND status = 'approved'",
+        (role, role, membership_id),
+    )
+    return count == 1
+
+
 async def requests_within_window(db: Database, person_id: int, now: datetime) -> int:
     """Requests ``person_id`` filed in the ``REQUEST_WINDOW`` before ``now``, withdrawn ones too."""
     return int(
@@ -142,26 +160,38 @@ async def approved_of_person(db: Database, person_id: int) -> list[Membership]:
     return [m for m in await of_person(db, person_id) if m.status == "approved"]
 
 
+_WAITING = "(m.status = 'pending' OR m.requested_role IS NOT NULL)"
+
+
 async def queue(db: Database, limit: int = 20, offset: int = 0) -> list[Membership]:
+    """Claims and role changes waiting for the staff, oldest first."""
     rows = await db.fetchall(
-        f"{_SELECT} WHERE m.status = 'pending' ORDER BY m.created_at, m.id LIMIT ? OFFSET ?",
+        f"{_SELECT} WHERE {_WAITING} ORDER BY m.created_at, m.id LIMIT ? OFFSET ?",
         (limit, offset),
     )
     return [_membership(r) for r in rows]
 
 
 async def queue_size(db: Database) -> int:
-    return int(await db.fetchval("SELECT COUNT(*) FROM memberships WHERE status = 'pending'"))
+    return int(await db.fetchval(f"SELECT COUNT(*) FROM memberships m WHERE {_WAITING}"))
 
 
 async def decide(
     db: Database, membership_id: int, status: Status, staff_id: int, now: datetime
 ) -> bool:
-    """Approve or reject a pending claim; False if it is no longer pending."""
+    """Approve or reject a pending claim or a role change; False if no longer waiting.
+
+    For a change, approving gives the role asked for and rejecting keeps the
+    approved one: either way the membership stays approved.
+    """
     count = await db.execute_rowcount(
-        "UPDATE memberships SET status = ?, decided_by = ?, decided_at = ?"
-        " WHERE id = ? AND status = 'pending'",
-        (status, staff_id, to_iso(now), membership_id),
+        "UPDATE memberships SET"
+        " role = CASE WHEN status = 'approved' AND ? = 'approved' THEN requested_role"
+        "        ELSE role END,"
+        " status = CASE WHEN status = 'approved' THEN 'approved' ELSE ? END,"
+        " requested_role = NULL, decided_by = ?, decided_at = ?"
+        " WHERE id = ? AND (status = 'pending' OR requested_role IS NOT NULL)",
+        (status, status, staff_id, to_iso(now), membership_id),
     )
     return count == 1
 

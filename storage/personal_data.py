@@ -24,7 +24,11 @@ ERASED_TEXT = "—"
 # (table, column naming the person, columns to export); one place to extend.
 _EXPORTS: tuple[tuple[str, str, str], ...] = (
     ("identities", "person_id", "identity, backend, last_seen, created_at"),
-    ("memberships", "person_id", "collectivite, role, status, created_at, decided_at"),
+    (
+        "memberships",
+        "person_id",
+        "collectivite, role, requested_role, status, created_at, decided_at",
+    ),
     (
         "contributions",
         "author_id",

@@ -54,7 +54,7 @@ def test_demo_keeps_its_file_with_db(tmp_path: Path, refdata_db: Path) -> None:
     shutil.copy(refdata_db, db)
     run_demo(tmp_path, ["/start 24432", "2", "1", "1"], db=db)
     out = run_demo(tmp_path, ["/profile"], db=db)
-    assert "Saint-Julien-de-Lampon (24) — elected official — approved" in out
+    assert "Saint-Julien-de-Lampon (24) — an elected official — approved" in out
 
 
 def test_staff_cli_names_the_first_admin(tmp_path: Path, refdata_db: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -58,6 +58,10 @@ async def refusal(ctx: Context, rules: Rules) -> str | None:
         await memberships.approved_of_person(ctx.db, ctx.person.id)
     )
     if not admits(rules.audience, ctx.person, member):
+        if rules.audience == "member":
+            waiting = await pending_notice(ctx)
+            if waiting:
+                return waiting
         return _not_for(ctx, rules.audience)
     if rules.phases is None:
         return None
@@ -68,6 +72,22 @@ async def refusal(ctx: Context, rules: Rules) -> str | None:
     if current is not None and current.kind in rules.phases:
         return None
     return closed_phase(ctx, consultation, rules.phases)
+
+
+async def pending_notice(ctx: Context) -> str | None:
+    """What a person whose request waits for the staff is told, or None.
+
+    They used to be told to type /start, and doing so filed the request again.
+    """
+    mine = await memberships.of_person(ctx.db, ctx.person.id)
+    waiting = [m for m in mine if m.status == "pending"]
+    if not waiting:
+        return None
+    return ctx._(
+        "Your request to represent {name} is waiting for the staff's approval; I will "
+        "tell you as soon as it is decided. Nothing else to do until then.",
+        name=", ".join(m.collectivite_name for m in waiting),
+    )
 
 
 def _not_for(ctx: Context, audience: Audience) -> str:
