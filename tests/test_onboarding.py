@@ -42,7 +42,7 @@ async def test_english_agent_onboards_with_a_deep_link(chat: MemoryBackend) -> N
     replies = await chat.say("jane", "2")
     assert "Saint-Julien-de-Lampon (Dordogne, 24): what is your role there?" in text(replies)
     assert "Please confirm" in text(await chat.say("jane", "2"))
-    assert "registered as agent" in text(await chat.say("jane", "1"))
+    assert "registered as an agent" in text(await chat.say("jane", "1"))
     assert (await _membership(chat, "jane"))[0].role == "agent"
     assert "What you can do now" in text(await chat.say("jane", "/help"))
 

@@ -205,7 +205,7 @@ async def test_english_official_onboards_and_commits_a_support(
     done = await onboard(
         tg, JOHN, "24037", "English", ("Elected official (may commit the support)", "Confirm")
     )
-    assert done.startswith("Welcome! You are registered as elected official of Bergerac")
+    assert done.startswith("Welcome! You are registered as an elected official of Bergerac")
     assert "/help" in done
 
     listed = await tg.say(JOHN, "/proposals")

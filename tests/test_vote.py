@@ -111,9 +111,9 @@ async def test_only_approved_members_vote(db_path: Path, clock: FrozenClock) -> 
     refused = text(await chat.press("passant", "prop.v:1"))
     assert "Vous devez d'abord être rattaché·e à une collectivité" in refused
     await onboard(chat, "attente")  # pending: the staff has not approved yet
-    assert "rattaché·e" in text(await chat.press("attente", "prop.v:1"))
+    assert "attend l'approbation de l'équipe" in text(await chat.press("attente", "prop.v:1"))
     assert "/mes_votes" not in text(await chat.say("attente", "/aide"))
-    assert "rattaché·e" in text(await chat.say("attente", "/mes_votes"))
+    assert "attend l'approbation de l'équipe" in text(await chat.say("attente", "/mes_votes"))
     assert await _votes(chat) == await app.services.db.fetchval(
         "SELECT COUNT(*) FROM votes WHERE person_id NOT IN"
         " (SELECT person_id FROM identities WHERE backend = 'memory')"
