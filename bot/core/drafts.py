@@ -82,9 +82,15 @@ def _kept(ctx: Context, draft: Draft) -> str:
 
 
 def recall(ctx: Context, draft: Draft) -> None:
-    """Put the draft back and ask its question again, after what was answered."""
+    """Put the draft back and ask its question again, after what was answered.
+
+    In a room others read, the draft is only kept: its question is the person's
+    own, and the command's answer may be public there.
+    """
     ctx.conversation.step = draft.step
     ctx.conversation.data = dict(draft.data)
+    if ctx.incoming.shared:
+        return
     text, choices = draft.question
     ctx.reply(
         ctx._(
@@ -97,7 +103,6 @@ def recall(ctx: Context, draft: Draft) -> None:
         choices,
     )
     ctx.menu_from_last = True
-    ctx.reveals = "personal"  # the draft is the person's own, wherever the command was public
 
 
 def ask_to_drop(ctx: Context, draft: Draft, started: str, command: str, args: list[str]) -> None:
