@@ -18,6 +18,12 @@ def claim_sync(conn: sqlite3.Connection, event_id: str, stamp: str) -> bool:
     return cursor.rowcount == 1
 
 
+async def seen(db: Database, event_id: str) -> bool:
+    """Whether the event was processed (within the days its id is kept)."""
+    found = await db.fetchval("SELECT 1 FROM processed_events WHERE event_id = ?", (event_id,))
+    return found is not None
+
+
 async def claim(db: Database, event_id: str, now: datetime) -> bool:
     return await db.run(claim_sync, event_id, to_iso(now))
 

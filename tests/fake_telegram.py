@@ -314,6 +314,15 @@ class FakeTelegram:
         """Queue a message from ``user`` for the next getUpdates; its update id."""
         return self._push(self.message_update(user, text, chat, reply_to))
 
+    def edit(self, user: TgUser, text: str) -> int:
+        """``user`` edits, in their private chat, a message they sent: ``text`` is
+        its new version (Telegram sends the whole message again, marked edited)."""
+        update = self.message_update(user, text)
+        message = update.pop("message")
+        message["edit_date"] = message["date"] + 5
+        update["edited_message"] = message
+        return self._push(update)
+
     def send_media(self, user: TgUser, kind: str, caption: str | None = None) -> int:
         """``user`` sends, in their private chat, a message without text: ``kind`` is
         the Bot API field it carries (photo, sticker, voice, document, location,

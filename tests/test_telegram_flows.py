@@ -131,6 +131,9 @@ async def test_what_is_not_text_is_answered_and_the_step_waits(needs_tg: Running
         assert plain(fake.last(MARIE.id)["text"]).startswith("Je ne lis que le texte"), kind
     asked_body = await tg.say(MARIE, "Covoiturage rural")
     assert plain(asked_body["text"]).startswith("Décrivez le besoin")
+    # an edited title changes nothing, and says so
+    await fake.handled(fake.edit(MARIE, "Covoiturage solidaire"))
+    assert "j'ai gardé cette version" in plain(fake.last(MARIE.id)["text"])
 
 
 # -- French: a need --------------------------------------------------------------------------

@@ -71,3 +71,30 @@ def test_nio_validation_warnings_carry_no_content(caplog: pytest.LogCaptureFixtu
         validate_or_badevent(event, Schemas.room_message_media)
     assert "Error validating event" in caplog.text
     assert secret not in caplog.text
+
+
+async def test_an_edit_or_a_deletion_of_a_used_message_says_which_version_was_kept(
+    app: App, bots: Bots, new_person: NewPerson
+) -> None:
+    """An edited title was still submitted unchanged, silently."""
+    bot = await bots.start(app)
+    mayor = await new_person("maire")
+    room = await mayor.open_direct(bot.user_id)
+    title = await mayor.say(room, "!aide")
+    await mayor.until(lambda: mayor.answers(title))
+    edit = {
+        "msgtype": "m.text",
+        "body": "* !calendrier",
+        "m.new_content": {"msgtype": "m.text", "body": "!calendrier"},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": title},
+    }
+    response = await mayor.client.room_send(
+        room, "m.room.message", edit, ignore_unverified_devices=True
+    )
+    edited = str(response.event_id)  # type: ignore[union-attr]
+    [answer] = await mayor.until(lambda: mayor.answers(edited))
+    assert "j'ai gardé cette version" in str(answer.body)
+    redacted = await mayor.client.room_redact(room, title)
+    redaction = str(redacted.event_id)  # type: ignore[union-attr]
+    [answer] = await mayor.until(lambda: mayor.answers(redaction))
+    assert "ne l'annule pas" in str(answer.body) and "!aide" in str(answer.body)

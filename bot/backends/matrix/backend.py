@@ -24,6 +24,7 @@ from nio import (
     LocalProtocolError,
     MatrixRoom,
     MegolmEvent,
+    RedactionEvent,
     RoomEncryptedMedia,
     RoomMemberEvent,
     RoomMessageEmote,
@@ -49,7 +50,7 @@ from bot.core.matrix_ids import (
     tchap_facts,
 )
 from bot.core.messages import Reply, from_text
-from bot.core.non_text import ONLY_TEXT
+from bot.core.non_text import EDIT_KEPT, ONLY_TEXT, REDACTION_KEPT
 from bot.core.unrecorded import Unrecorded
 from storage import events, persons
 
@@ -316,6 +317,9 @@ class MatrixBackend:
         if isinstance(event, MegolmEvent):
             await self._unreadable(room, event)
             return
+        if isinstance(event, RedactionEvent):
+            await self._kept(room, event, str(event.redacts or ""))
+            return
         # m.notice has a class of its own and is ignored: notices come from
         # bots, and answering them starts loops.
         if isinstance(event, NON_TEXT):
@@ -325,6 +329,7 @@ class MatrixBackend:
             return
         content = event.source.get("content", {})
         if content.get("m.relates_to", {}).get("rel_type") == "m.replace":
+            await self._kept(room, event, str(content["m.relates_to"].get("event_id", "")))
             return  # an edit: the original was already answered
         text = matrix_render.strip_reply_fallback(event.body)
         text, addressed = self._addressed(room, text, content)
@@ -359,6 +364,23 @@ class MatrixBackend:
             return text, True
         mentions = content.get("m.mentions", {}).get("user_ids", [])
         return text, self.user_id in mentions
+
+    async def _kept(self, room: MatrixRoom, event: Any, original: str) -> None:
+        """An edit or a deletion of a message the bot already used, in a direct
+        room: say that the first version was kept, since nothing follows it."""
+        if room.joined_count > 2 or not original:
+            return
+        if not await events.seen(self.services.db, f"matrix:{original}"):
+            return
+        person = await persons.by_identity(self.services.db, f"matrix:{event.sender}")
+        t = self.services.translations.get(person.locale if person else None)
+        help_name = "!" + HELP_NAMES.get(t.locale, "help")
+        text = (
+            t._(REDACTION_KEPT, help=help_name)
+            if isinstance(event, RedactionEvent)
+            else t._(EDIT_KEPT)
+        )
+        await self._send_safely(room.room_id, Reply(text), event.event_id)
 
     async def _non_text(self, room: MatrixRoom, event: Any) -> None:
         """An image, a file, an emote… in a direct room: say that only text is read.

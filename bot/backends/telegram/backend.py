@@ -46,7 +46,7 @@ from bot.core.config import ConfigError, TelegramConfig
 from bot.core.context import Services, command_name
 from bot.core.i18n import guess_locale
 from bot.core.messages import Incoming, Kind, Reply, from_text
-from bot.core.non_text import ONLY_TEXT
+from bot.core.non_text import EDIT_KEPT, ONLY_TEXT
 from bot.core.unrecorded import Unrecorded
 from storage import outbox, persons
 
@@ -192,6 +192,11 @@ class TelegramBackend:
         application.add_handler(
             MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message)
         )
+        application.add_handler(
+            MessageHandler(
+                filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE, self._on_edited
+            )
+        )
         # Anything else said privately (a photo, with or without its caption, a
         # sticker, a voice message…) is answered, never silently dropped.
         application.add_handler(
@@ -317,6 +322,22 @@ class TelegramBackend:
         )
         await self._answer(incoming, message.chat_id, None)
 
+    async def _on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An edit of a message already used: the version first sent was kept."""
+        message = update.edited_message
+        user = message.from_user if message else None
+        if message is None or user is None or user.is_bot:
+            return
+        await self._tell(user, message.chat_id, EDIT_KEPT)
+
+    async def _tell(self, user: User, chat: int, text: str) -> None:
+        person = await persons.by_identity(self.services.db, f"telegram:{user.id}")
+        hint = (person.locale_hint if person else None) or user.language_code
+        t = self.services.translations.get(
+            (person.locale if person else None) or guess_locale(hint)
+        )
+        await self._answer_with([Reply(t._(text))], chat, None, f"telegram:{user.id}")
+
     async def _on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Say that only text is read; the pending step is left as it was."""
         message = update.message
@@ -325,14 +346,7 @@ class TelegramBackend:
             return
         if message.new_chat_members or message.left_chat_member or message.pinned_message:
             return  # service messages: nobody is waiting for an answer
-        person = await persons.by_identity(self.services.db, f"telegram:{user.id}")
-        hint = (person.locale_hint if person else None) or user.language_code
-        t = self.services.translations.get(
-            (person.locale if person else None) or guess_locale(hint)
-        )
-        await self._answer_with(
-            [Reply(t._(ONLY_TEXT))], message.chat_id, None, f"telegram:{user.id}"
-        )
+        await self._tell(user, message.chat_id, ONLY_TEXT)
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

@@ -34,7 +34,12 @@ OFFSET_KEY = "telegram:offset"
 OFFSET_MAX_AGE = timedelta(hours=24)
 """Telegram keeps unconfirmed updates for 24 hours, so an older offset resumes
 nothing, and it may point past the ids Telegram restarts from after a quiet week."""
-ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.CHAT_MEMBER)
+ALLOWED_UPDATES = (
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,  # answered: the version first sent is the one kept
+    Update.CALLBACK_QUERY,
+    Update.CHAT_MEMBER,
+)
 BACKOFF_MAX = 30.0
 STORAGE_RETRY = 2.0
 """Seconds before asking again for an update the database could not record."""
