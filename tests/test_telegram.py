@@ -508,7 +508,12 @@ async def test_webhook_mode_takes_only_updates_carrying_the_secret(
     registered = fake.calls_to("setWebhook")[0].params
     assert registered["url"] == "https://guichet.example.fr/telegram/hook"
     assert registered["secret_token"] == "s3cret-Token"
-    assert registered["allowed_updates"] == ["message", "callback_query", "chat_member"]
+    assert registered["allowed_updates"] == [
+        "message",
+        "edited_message",
+        "callback_query",
+        "chat_member",
+    ]
 
     url = f"http://127.0.0.1:{port}/telegram/hook"
     assert await _post(url, fake.message_update(MARIE, "/aide"), "forged") == 403
