@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Literal, cast
 
 from bot.core import evidence, rules
-from bot.core.callbacks import ButtonData, Token
+from bot.core.answers import number
+from bot.core.callbacks import ButtonData, Id, Token
 from bot.core.context import Context
 from bot.core.french import typeset
 from bot.core.i18n import N_
@@ -36,6 +37,12 @@ class OnboardingLanguage(PickLanguage, prefix="onb.lang"):
 
 class PickCollectivite(ButtonData, prefix="onb.pick"):
     code: Token
+
+
+class MoreResults(ButtonData, prefix="onb.more"):
+    """The next page of the last search (its query is kept with the step)."""
+
+    offset: Id
 
 
 class SearchAgain(ButtonData, prefix="onb.again"):
@@ -149,6 +156,18 @@ async def search(ctx: Context, text: str) -> None:
     if not query:
         await ask_search(ctx)
         return
+    shown = ctx.conversation.menu
+    if shown and number(query) is not None:
+        # A number beyond the list is a choice mistyped, not a search: "9" in a
+        # list of 8 used to start a new search and show Paris 9e.
+        ctx.reply(
+            ctx._(
+                "Please type a number between 1 and {count}.",
+                count=ctx.t.number(len(shown)),
+            )
+        )
+        ctx.keep_menu = True
+        return
     if len(query) > MAX_QUERY:
         ctx.ask(
             SEARCH_STEP,
@@ -158,8 +177,15 @@ async def search(ctx: Context, text: str) -> None:
             ),
         )
         return
-    matches = await collectivites.lookup(ctx.db, query)
-    if not matches:
+    await _show_page(ctx, query, 0)
+
+
+async def _show_page(ctx: Context, query: str, offset: int) -> None:
+    """Every match, a page at a time, with a choice for the next page: a postcode
+    of 13 communes used to show 8 and say nothing of the rest."""
+    page = await collectivites.lookup_page(ctx.db, query, offset)
+    matches = page.matches
+    if not matches and offset == 0:
         ctx.ask(
             SEARCH_STEP,
             ctx._(
@@ -170,7 +196,7 @@ async def search(ctx: Context, text: str) -> None:
             ),
         )
         return
-    if len(matches) == 1:
+    if len(matches) == 1 and offset == 0 and not page.more:
         await _ask_role(ctx, matches[0].collectivite.code)
         return
     choices = []
@@ -185,21 +211,39 @@ async def search(ctx: Context, text: str) -> None:
         ):
             label = f"{match.via_name} → {label}"
         choices.append(Choice(label, PickCollectivite(code=match.collectivite.code).pack()))
-    ctx.ask(
-        SEARCH_STEP,
-        ctx._(
-            "Several collectivités match “{query}”. Type the number of yours, "
-            "or type a more precise search:",
-            query=query,
-        ),
-        choices,
+    if page.more:
+        choices.append(
+            Choice(ctx._("More results"), MoreResults(offset=offset + len(matches)).pack())
+        )
+    text = ctx._(
+        "Several collectivités match “{query}”. Type the number of yours, "
+        "or type a more precise search:",
+        query=query,
     )
+    if offset:
+        text = ctx._(
+            "More collectivités matching “{query}” (from no. {first}). Type the number of "
+            "yours, or type a more precise search:",
+            query=query,
+            first=ctx.t.number(offset + 1),
+        )
+    ctx.ask(SEARCH_STEP, text, choices, query=query)
 
 
 @router.action(PickCollectivite)
 async def pick(ctx: Context, pressed: PickCollectivite) -> None:
     _require_step(ctx, SEARCH_STEP)
     await _ask_role(ctx, pressed.code)
+
+
+@router.action(MoreResults)
+async def more(ctx: Context, pressed: MoreResults) -> None:
+    _require_step(ctx, SEARCH_STEP)
+    query = ctx.conversation.data.get("query")
+    if not isinstance(query, str) or not query:
+        await ask_search(ctx)
+        return
+    await _show_page(ctx, query, pressed.offset)
 
 
 @router.action(SearchAgain)
