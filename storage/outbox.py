@@ -14,18 +14,22 @@ do and what went wrong, not the history of every message.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
+from storage import events
 from storage.db import Database
 from storage.instants import to_iso
 
-PERSONAL = 0
+ANSWER = 0
+"""Priority of an answer to the person speaking: someone is looking at the screen."""
+PERSONAL = 1
 """Priority of a notice about the person's own business (approval, review)."""
-BULK = 1
+BULK = 2
 """Priority of announcements, reminders and broadcasts: they may wait a little."""
 PRIVATE_ANSWER = "private"
 """Kind of an answer asked for in a shared room and sent to the private chat
@@ -55,6 +59,16 @@ class Claimed:
     attempts: int
     identity: str
     address: str
+    priority: int = BULK
+    context: dict[str, str] | None = None
+    """What the backend needs to answer in place (``bot.backends.base.Where``)."""
+
+    def key(self, prefix: str) -> str:
+        """Names this message for good: a platform that deduplicates (Matrix
+        transaction ids) recognises a resend after a crash by it. ``prefix``
+        is this database's own (``key_prefix``): another database, whose row
+        ids start from 1 too, must never name a message the same."""
+        return f"{prefix}.o{self.id}"
 
     @property
     def chat(self) -> str:
@@ -80,16 +94,99 @@ async def enqueue(
     not_before: datetime | None = None,
 ) -> int:
     return await db.execute(
-        "INSERT INTO outbox(person_id, kind, payload, not_before, created_at, backend)"
-        f" VALUES (?, ?, ?, ?, ?, {_TARGET_BACKEND})",
+        "INSERT INTO outbox(person_id, kind, payload, not_before, created_at, priority, backend)"
+        f" VALUES (?, ?, ?, ?, ?, ?, {_TARGET_BACKEND})",
         (
             person_id,
             kind,
             json.dumps(reply.to_json(), ensure_ascii=False),
             to_iso(not_before or now),
             to_iso(now),
+            PERSONAL,
             person_id,
         ),
+    )
+
+
+class Answer(NamedTuple):
+    """One message of an answer, and what its backend needs to place it."""
+
+    reply: Payload
+    context: dict[str, str] | None
+
+
+def _insert_answers(
+    conn: sqlite3.Connection,
+    person_id: int,
+    backend: str,
+    identity: str,
+    address: str,
+    answers: Sequence[Answer],
+    now: str,
+    until: str,
+) -> list[Claimed]:
+    rows: list[Claimed] = []
+    for answer in answers:
+        payload = answer.reply.to_json()
+        context = json.dumps(answer.context) if answer.context else None
+        cursor = conn.execute(
+            "INSERT INTO outbox(person_id, kind, payload, status, not_before, created_at,"
+            " backend, priority, claimed_until, identity, address, context)"
+            " VALUES (?, 'answer', ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                person_id,
+                json.dumps(payload, ensure_ascii=False),
+                now,
+                now,
+                backend,
+                ANSWER,
+                until,
+                identity,
+                address,
+                context,
+            ),
+        )
+        rows.append(
+            Claimed(
+                id=int(cursor.lastrowid or 0),
+                person_id=person_id,
+                kind="answer",
+                payload=payload,
+                attempts=0,
+                identity=identity,
+                address=address,
+                priority=ANSWER,
+                context=answer.context,
+            )
+        )
+    return rows
+
+
+async def enqueue_answers(
+    db: Database,
+    person_id: int,
+    identity: str,
+    address: str,
+    answers: Sequence[Answer],
+    now: datetime,
+    until: datetime,
+) -> list[Claimed]:
+    """Write the answers of an event, already claimed (until ``until``) by the
+    process that will send them the moment the event commits; the rows.
+
+    Claimed at once, so the outbox's own lane never takes them too; a crash
+    leaves them claimed, and the next start gives them back (``recover``).
+    """
+    backend = identity.split(":", 1)[0]
+    return await db.run(
+        _insert_answers,
+        person_id,
+        backend,
+        identity,
+        address,
+        answers,
+        to_iso(now),
+        to_iso(until),
     )
 
 
@@ -216,13 +313,16 @@ def _claim(
     limit: int,
     quiet_ok: bool,
 ) -> Claim:
+    # An answer goes back through the identity that spoke, to where it spoke;
+    # anything else to the person's latest identity and its private chat.
     found = conn.execute(
         "SELECT o.id, o.person_id, o.kind, COALESCE(pl.body, o.payload) AS payload,"
-        " o.attempts, i.identity, i.address, i.backend AS target"
+        " o.attempts, o.priority, o.context,"
+        " i.identity, COALESCE(o.address, i.address) AS address, i.backend AS target"
         " FROM outbox o LEFT JOIN outbox_payloads pl ON pl.id = o.payload_id"
-        " LEFT JOIN identities i ON i.identity = ("
+        " LEFT JOIN identities i ON i.identity = COALESCE(o.identity, ("
         "   SELECT identity FROM identities WHERE person_id = o.person_id"
-        "   ORDER BY last_seen DESC LIMIT 1)"
+        "   ORDER BY last_seen DESC LIMIT 1))"
         " WHERE o.status = 'pending' AND o.backend = ? AND o.not_before <= ?"
         " AND (? OR o.quiet = 0) ORDER BY o.priority, o.id LIMIT ?",
         (backend, now, quiet_ok, limit),
@@ -245,6 +345,8 @@ def _claim(
                     attempts=int(r["attempts"]),
                     identity=str(r["identity"]),
                     address=str(r["address"]),
+                    priority=int(r["priority"]),
+                    context=json.loads(r["context"]) if r["context"] else None,
                 )
             )
     conn.executemany(
@@ -276,14 +378,20 @@ async def claim(
         return await db.run(_claim, backend, to_iso(now), to_iso(until), limit, quiet_ok)
 
 
-async def recover(db: Database, now: datetime) -> int:
+async def recover(db: Database, now: datetime, *, restart: bool = False) -> int:
     """Give back rows whose lease ended (their sender crashed), and place rows
-    queued for someone without a backend at the time; return how many moved."""
+    queued for someone without a backend at the time; return how many moved.
+
+    ``restart``: this process is the only sender of the database and has just
+    started, so every claimed row belonged to a process that is gone: all go
+    back at once, and an answer interrupted by a crash leaves with the first
+    sends instead of five minutes later.
+    """
     async with db.transaction():
         count = await db.execute_rowcount(
             "UPDATE outbox SET status = 'pending', claimed_until = NULL"
-            " WHERE status = 'sending' AND claimed_until <= ?",
-            (to_iso(now),),
+            " WHERE status = 'sending' AND (? OR claimed_until <= ?)",
+            (restart, to_iso(now)),
         )
         count += await db.execute_rowcount(
             "UPDATE outbox SET backend = (SELECT i.backend FROM identities i"
@@ -336,6 +444,28 @@ async def mark_sent(db: Database, outbox_id: int, now: datetime) -> None:
     )
 
 
+async def mark_sent_many(db: Database, outbox_ids: Sequence[int], now: datetime) -> None:
+    """Rows the platform took, recorded together: one transaction for many sends."""
+    stamp = to_iso(now)
+    await db.executemany(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
+        " claimed_until = NULL WHERE id = ?",
+        [(stamp, i) for i in outbox_ids],
+    )
+
+
+async def wait_claimed(
+    db: Database, outbox_id: int, at: datetime, until: datetime, error: str
+) -> None:
+    """A claimed row the platform asked to wait for: still this process's (it
+    tries again itself at ``at``), but a restart meanwhile also waits."""
+    await db.execute(
+        "UPDATE outbox SET not_before = ?, error = ?, attempts = attempts + 1,"
+        " claimed_until = ? WHERE id = ?",
+        (to_iso(at), error[:500], to_iso(until), outbox_id),
+    )
+
+
 async def mark_final(db: Database, outbox_id: int, status: str, error: str) -> None:
     await db.execute(
         "UPDATE outbox SET status = ?, error = ?, attempts = attempts + 1,"
@@ -350,6 +480,20 @@ async def retry_later(db: Database, outbox_id: int, at: datetime, error: str) ->
         " attempts = attempts + 1, claimed_until = NULL WHERE id = ?",
         (to_iso(at), error[:500], outbox_id),
     )
+
+
+_KEY_PREFIX = "outbox:key_prefix"
+
+
+async def key_prefix(db: Database) -> str:
+    """This database's prefix for message keys, made at its first use."""
+    known = await events.get_state(db, _KEY_PREFIX)
+    if known:
+        return known
+    made = f"guichet.{secrets.token_hex(6)}"
+    async with db.transaction():
+        await events.set_state(db, _KEY_PREFIX, made)
+    return made
 
 
 async def counts(db: Database) -> dict[str, int]:

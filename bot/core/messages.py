@@ -6,6 +6,7 @@ natively by Telegram, Matrix or the console. Nothing here knows a platform.
 
 from __future__ import annotations
 
+from base64 import b64decode, b64encode
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -106,19 +107,36 @@ class Reply:
     edit: bool = False
 
     def to_json(self) -> dict[str, object]:
-        """Serialisable form, so a reply can wait in the outbox (no binary parts)."""
-        return {
+        """Serialisable form, so a reply can wait in the outbox; an answer's chart
+        or file goes with it (base64), as it too must survive a restart."""
+        raw: dict[str, object] = {
             "text": self.text,
             "choices": [[c.label, c.data] for c in self.choices],
         }
+        if self.image is not None:
+            raw["image"] = [b64encode(self.image.png).decode(), self.image.alt]
+        if self.file is not None:
+            raw["file"] = [self.file.name, b64encode(self.file.content).decode(), self.file.mime]
+        if self.edit:
+            raw["edit"] = True
+        return raw
 
     @classmethod
     def from_json(cls, raw: dict[str, object]) -> Reply:
         choices_raw = raw.get("choices") or []
         assert isinstance(choices_raw, list)
+        image = raw.get("image")
+        file = raw.get("file")
         return cls(
             text=str(raw.get("text", "")),
             choices=[Choice(str(label), str(data)) for label, data in choices_raw],
+            image=Image(b64decode(str(image[0])), str(image[1]))
+            if isinstance(image, list)
+            else None,
+            file=File(str(file[0]), b64decode(str(file[1])), str(file[2]))
+            if isinstance(file, list)
+            else None,
+            edit=bool(raw.get("edit", False)),
         )
 
 
