@@ -13,10 +13,12 @@ import asyncio
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import App
+from bot.backends.base import Connectivity
 from bot.core.clock import SystemClock
 from bot.core.config import Config
 from bot.core.messages import Reply
@@ -38,11 +40,16 @@ class FileBackend:
 
     def __init__(self, log: Path) -> None:
         self.log = log.open("a", buffering=1, encoding="utf-8")
+        self.connectivity = Connectivity(self.name)
+        self.connectivity.up()
+
+    async def close(self) -> None:
+        self.log.close()
 
     async def run(self, dispatch: object, stop: asyncio.Event) -> None:
         await stop.wait()
 
-    async def deliver(self, identity: str, address: str, reply: Reply) -> None:
+    async def deliver(self, identity: str, address: str, reply: Reply, **how: Any) -> None:
         await asyncio.sleep(0.0005)  # a platform takes a moment to answer
         self.log.write(identity + "\n")
 
@@ -56,7 +63,7 @@ async def main() -> None:
     app = await App.create(
         Config(db_path=args.db), clock=AheadClock(args.ahead), load_refdata=False
     )
-    app.add_backend(FileBackend(Path(args.log)))  # type: ignore[arg-type]
+    app.add_backend(FileBackend(Path(args.log)))
     print("draining", flush=True)
     await app.sender.drain()
     await app.close()

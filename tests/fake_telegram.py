@@ -138,6 +138,8 @@ class Call:
     files: dict[str, tuple[str, bytes]]
     status: int = 200
     result: Any = None
+    at: float = field(default_factory=time.monotonic)
+    """When it arrived, for the tests of pacing."""
 
 
 class ApiError(Exception):
@@ -174,6 +176,8 @@ class FakeTelegram:
     base_url: str = ""
     failing: int = 0
     """The next calls naming a chat answer 502 Bad Gateway, as during an outage."""
+    down: bool = False
+    """Every call answers 502 Bad Gateway, getUpdates included: Telegram is away."""
     rate: RateLimit | None = None
     """Enforced on every call that names a chat, when set."""
     bot_admin_in: set[int] = field(default_factory=set)
@@ -181,6 +185,10 @@ class FakeTelegram:
     invite_links: dict[str, dict[str, Any]] = field(default_factory=dict)
     members: dict[int, set[int]] = field(default_factory=dict)
     banned: dict[int, set[int]] = field(default_factory=dict)
+    holding: bool = False
+    """Calls that send or edit are received, then left unanswered until ``release``:
+    a bot killed meanwhile never learns whether they went (they did not)."""
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
     too_many: int = 0
     """Calls refused with a 429 because they went over ``rate``."""
     _recent: deque[float] = field(default_factory=deque)
@@ -207,9 +215,21 @@ class FakeTelegram:
 
     async def close(self) -> None:
         self._closing = True
+        self._released.set()
         await self._notify()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def set_down(self, down: bool) -> None:
+        """Telegram goes away (every call, a long poll in progress too, answers 502)
+        or comes back."""
+        self.down = down
+        await self._notify()
+
+    def release(self) -> None:
+        """Answer the held calls and hold no more."""
+        self.holding = False
+        self._released.set()
 
     async def _notify(self) -> None:
         async with self._changed:
@@ -244,8 +264,18 @@ class FakeTelegram:
         params.update({k: _decode(k, v) for k, v in request.query.items()})
         call = Call(method, params, files)
         self.calls.append(call)
+        if self.holding and method.startswith(("send", "edit")):
+            call.status = 0  # held: no answer yet
+            await self._notify()
+            await self._released.wait()
+            if request.transport is None or request.transport.is_closing():
+                call.status = -1  # the bot went away meanwhile: never processed
+                raise web.HTTPServiceUnavailable()
+            call.status = 200
         handler = getattr(self, "api_" + method, None)
         try:
+            if self.down:
+                raise ApiError(502, "Bad Gateway")
             if handler is None:
                 raise ApiError(404, "Not Found")
             call.result = await handler(params, files)
@@ -411,13 +441,15 @@ class FakeTelegram:
         await self._notify()
 
         def ready() -> bool:
-            return bool(self.pending) or self._closing
+            return bool(self.pending) or self._closing or self.down
 
         async with self._changed:
             try:
                 await asyncio.wait_for(self._changed.wait_for(ready), params.get("timeout", 0))
             except TimeoutError:
                 pass
+        if self.down:
+            raise ApiError(502, "Bad Gateway")
         return self.pending[: params.get("limit", 100)]
 
     def _check_chat(self, chat_id: Any) -> int:

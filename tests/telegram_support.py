@@ -33,15 +33,19 @@ class Running:
         """Send ``text`` and return the bot's last message in that chat."""
         chat = where.get("chat") or user.private_chat()
         await self.fake.handled(self.fake.say(user, text, **where))
+        await self.app.sender.answered()
         return self.fake.last(chat["id"])
 
     async def press(self, user: TgUser, message: dict[str, Any], data: str) -> dict[str, Any]:
         await self.fake.handled(self.fake.press(user, message, data))
+        await self.app.sender.answered()
         return self.fake.last(message["chat"]["id"])
 
     async def halt(self) -> None:
         self.stop.set()
         await asyncio.wait_for(self.task, 10)
+        await self.app.sender.finish(5.0)
+        await self.backend.close()
 
 
 def launch(
@@ -50,13 +54,12 @@ def launch(
     """Guichet's Telegram backend polling ``base_url`` for ``app``; set the event to stop."""
     backend = TelegramBackend(
         TelegramConfig(token=token, base_url=base_url),
-        app.services,
         app.router.commands,
         poll_timeout=10,
     )
     app.add_backend(backend)
     stop = asyncio.Event()
-    return backend, stop, asyncio.create_task(backend.run(app.handle, stop))
+    return backend, stop, asyncio.create_task(backend.run(app, stop))
 
 
 async def start(app: App, fake: FakeTelegram, token: str = TOKEN) -> Running:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bot.backends.base import Blocked, DeliveryError
 from bot.backends.memory import MemoryBackend
@@ -25,7 +26,7 @@ class Unreachable(MemoryBackend):
 
     name = "unreachable"
 
-    async def deliver(self, identity: str, address: str, reply: Reply) -> None:
+    async def deliver(self, identity: str, address: str, reply: Reply, **how: Any) -> None:
         if identity.endswith(":gone"):
             raise Blocked("Forbidden: bot was blocked by the user")
         raise DeliveryError("Bad Gateway")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.backends.base import Blocked, RetryAfter
 from bot.backends.memory import MemoryBackend
 from bot.core.context import Context
@@ -18,10 +20,10 @@ class FlakyBackend(MemoryBackend):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.failure: Exception | None = None
 
-    async def deliver(self, identity: str, address: str, reply: Reply) -> None:
+    async def deliver(self, identity: str, address: str, reply: Reply, **how: Any) -> None:
         if self.failure is not None:
             raise self.failure
-        await super().deliver(identity, address, reply)
+        await super().deliver(identity, address, reply, **how)
 
 
 async def _notify_on_command(chat: MemoryBackend, fail: bool) -> None:

@@ -7,6 +7,7 @@ import itertools
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.app import App
 from bot.backends.base import DeliveryError, RetryAfter
@@ -84,11 +85,11 @@ class Telegramish(MemoryBackend):
         super().__init__(app)
         self.arrivals: list[tuple[float, str]] = []
 
-    async def deliver(self, identity: str, address: str, reply: Reply) -> None:
+    async def deliver(self, identity: str, address: str, reply: Reply, **how: Any) -> None:
         chat = address or identity.split(":", 1)[1]
         self.arrivals.append((asyncio.get_running_loop().time(), chat))
         await asyncio.sleep(0.05)  # network latency: sends must overlap to reach the rate
-        await super().deliver(identity, address, reply)
+        await super().deliver(identity, address, reply, **how)
 
 
 async def _people(app: App, backend: str, count: int) -> list[int]:
@@ -150,11 +151,11 @@ class Flaky(MemoryBackend):
         self.failures: list[Exception] = []
         self.tries = 0
 
-    async def deliver(self, identity: str, address: str, reply: Reply) -> None:
+    async def deliver(self, identity: str, address: str, reply: Reply, **how: Any) -> None:
         self.tries += 1
         if self.failures:
             raise self.failures.pop(0)
-        await super().deliver(identity, address, reply)
+        await super().deliver(identity, address, reply, **how)
 
 
 class FlakyTelegram(Flaky):
@@ -225,12 +226,12 @@ class Crashing(MemoryBackend):
         self.before = before
         self.reached = asyncio.Event()
 
-    async def deliver(self, identity: str, address: str, reply: Reply) -> None:
+    async def deliver(self, identity: str, address: str, reply: Reply, **how: Any) -> None:
         if self.before == 0:
             self.reached.set()
             await asyncio.Event().wait()
         self.before -= 1
-        await super().deliver(identity, address, reply)
+        await super().deliver(identity, address, reply, **how)
 
 
 async def test_a_crash_half_way_delivers_every_row_once(db_path: Path, clock: FrozenClock) -> None:

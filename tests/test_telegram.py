@@ -232,7 +232,9 @@ async def _queue(app: App, identity: str, text: str) -> int:
 
 
 async def _row(app: App) -> Any:
-    return await app.services.db.fetchone("SELECT status, attempts, not_before, error FROM outbox")
+    return await app.services.db.fetchone(
+        "SELECT status, attempts, not_before, error FROM outbox WHERE kind != 'answer'"
+    )
 
 
 async def test_outbox_to_a_blocked_user_is_marked_blocked(tg: Running) -> None:
@@ -264,24 +266,34 @@ async def test_a_person_waiting_gets_the_answer_after_a_429(tg: Running) -> None
     assert statuses == [429, 200]
 
 
-async def test_an_answer_telegram_did_not_take_is_retried_by_the_outbox(tg: Running) -> None:
+async def test_an_answer_telegram_did_not_take_is_sent_again_at_once(tg: Running) -> None:
     await tg.say(MARIE, "/aide")
     tg.fake.failing = 1  # Telegram has a hiccup: the answer to /calendrier fails
-    await tg.fake.handled(tg.fake.say(MARIE, "/calendrier"))
-    assert not texts(tg.fake, MARIE.id)[-1].startswith("Calendrier de la consultation")
-    row = await _row(tg.app)
-    assert row["status"] == "pending"
-    assert await tg.app.sender.drain() == 1
-    assert texts(tg.fake, MARIE.id)[-1].startswith("Calendrier de la consultation")
+    reply = await tg.say(MARIE, "/calendrier")
+    assert reply["text"].startswith("Calendrier de la consultation")
     assert [c.status for c in tg.fake.calls_to("sendMessage")][-2:] == [502, 200]
+    sent = await tg.app.services.db.fetchval(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'answer' AND status = 'sent'"
+    )
+    assert sent == 2
 
 
-async def test_an_answer_still_refused_after_the_flood_retries_is_queued(tg: Running) -> None:
-    tg.fake.flood[MARIE.id] = [1, 1, 1]  # one more 429 than a waiting person's retries
+async def test_an_answer_refused_with_429_waits_as_told_each_time(tg: Running) -> None:
+    """After each 429 the answer waits the retry_after Telegram gave (1 s here),
+    also when refused more often than a waiting person's patience."""
+    tg.fake.flood[MARIE.id] = [1, 1, 1]
     await tg.fake.handled(tg.fake.say(MARIE, "/calendrier"))
-    assert not tg.fake.sent(MARIE.id)
-    assert await tg.app.sender.drain() == 1
+    row = await tg.app.services.db.fetchone(
+        "SELECT status, attempts FROM outbox WHERE kind = 'answer'"
+    )
+    assert row is not None and row["status"] == "sending"  # still this process's
+    assert row["attempts"] >= 1
+    await tg.app.sender.answered()
     assert texts(tg.fake, MARIE.id)[0].startswith("Calendrier de la consultation")
+    calls = tg.fake.calls_to("sendMessage")
+    assert [c.status for c in calls] == [429, 429, 429, 200]
+    times = [c.at for c in calls]
+    assert all(later - earlier >= 0.99 for earlier, later in itertools.pairwise(times))
 
 
 # -- restarts -------------------------------------------------------------------------------
@@ -307,6 +319,7 @@ async def test_restart_resumes_after_the_last_handled_update(
     polls_before = len(fake.polls)
     second = await start(app, fake)
     await fake.handled(later[-1])
+    await app.sender.answered()
     assert fake.polls[polls_before] == handled + 1  # resumed from SQLite, not from scratch
     new = texts(fake, MARIE.id)[sent_before:]
     assert len(new) == 2
@@ -320,7 +333,7 @@ async def stored_offset_of(db_path: Path, clock: FrozenClock) -> int | None:
     try:
         raw = await events.get_state(app.services.db, OFFSET_KEY)
         assert raw is not None and json.loads(raw)["offset"]
-        return await stored_offset(app.services)
+        return await stored_offset(app)
     finally:
         await app.close()
 
@@ -331,9 +344,9 @@ async def test_an_offset_older_than_a_day_is_not_trusted(app: App, clock: Frozen
         await events.set_state(
             db, OFFSET_KEY, json.dumps({"offset": 99, "saved_at": NOW.isoformat()})
         )
-    assert await stored_offset(app.services) == 99
+    assert await stored_offset(app) == 99
     clock.advance(timedelta(hours=25))
-    assert await stored_offset(app.services) is None
+    assert await stored_offset(app) is None
 
 
 # -- groups ---------------------------------------------------------------------------------
@@ -444,9 +457,9 @@ async def test_personal_flows_move_to_a_private_chat(tg: Running) -> None:
 async def test_a_missing_or_rejected_token_is_a_config_error(
     fake: FakeTelegram, app: App, token: str
 ) -> None:
-    backend = TelegramBackend(TelegramConfig(token=token, base_url=fake.base_url), app.services)
+    backend = TelegramBackend(TelegramConfig(token=token, base_url=fake.base_url))
     with pytest.raises(ConfigError) as raised:
-        await asyncio.wait_for(backend.run(app.handle, asyncio.Event()), 10)
+        await asyncio.wait_for(backend.run(app, asyncio.Event()), 10)
     assert "GUICHET_TELEGRAM_TOKEN" in str(raised.value)
     assert "revoked" not in str(raised.value)  # the token itself is never echoed
 
@@ -464,7 +477,7 @@ async def test_an_unsafe_webhook_is_a_config_error(
 ) -> None:
     config = TelegramConfig(token=TOKEN, webhook_url=url, webhook_secret=secret)
     with pytest.raises(ConfigError, match=complaint):
-        await TelegramBackend(config, app.services).run(app.handle, asyncio.Event())
+        await TelegramBackend(config).run(app, asyncio.Event())
 
 
 # -- webhook --------------------------------------------------------------------------------
@@ -498,12 +511,10 @@ async def test_webhook_mode_takes_only_updates_carrying_the_secret(
         webhook_secret="s3cret-Token",
         webhook_url="https://guichet.example.fr/telegram/hook",
     )
-    backend = TelegramBackend(
-        config, app.services, app.router.commands, webhook_listen=("127.0.0.1", port)
-    )
+    backend = TelegramBackend(config, app.router.commands, webhook_listen=("127.0.0.1", port))
     app.add_backend(backend)
     stop = asyncio.Event()
-    task = asyncio.create_task(backend.run(app.handle, stop))
+    task = asyncio.create_task(backend.run(app, stop))
     await fake.wait_for(lambda: fake.calls_to("setWebhook"))
     registered = fake.calls_to("setWebhook")[0].params
     assert registered["url"] == "https://guichet.example.fr/telegram/hook"

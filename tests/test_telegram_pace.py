@@ -106,14 +106,12 @@ async def test_rows_waiting_for_the_connection_do_not_leave_in_one_burst(
     app = await App.create(Config(db_path=str(db_path)), clock=SystemClock(), load_refdata=False)
     chats = [FIRST_CHAT + i for i in range(45)]
     await _queue(app, chats)
-    backend = TelegramBackend(
-        TelegramConfig(token=TOKEN, base_url=fake.base_url), app.services, poll_timeout=1
-    )
+    backend = TelegramBackend(TelegramConfig(token=TOKEN, base_url=fake.base_url), poll_timeout=1)
     app.add_backend(backend)
     stop = asyncio.Event()
     sending = asyncio.create_task(app.sender.run(stop))
     await asyncio.sleep(0.5)  # the sender has begun a dozen sends by now
-    polling = asyncio.create_task(backend.run(app.handle, stop))
+    polling = asyncio.create_task(backend.run(app, stop))
     try:
         async with asyncio.timeout(30):
             while True:  # the sender runs on its own: watch the database

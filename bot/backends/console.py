@@ -13,11 +13,11 @@ import itertools
 import sys
 import tempfile
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from bot.backends.base import Dispatch
+from bot.backends.base import Connectivity, Host
 from bot.backends.render import numbered
 from bot.core.messages import Reply, from_text
 from bot.core.unrecorded import Unrecorded
@@ -42,6 +42,8 @@ class ConsoleBackend:
         self.after_event = after_event
         self._session = uuid.uuid4().hex[:12]
         self.interactive = self.stdin.isatty()
+        self.connectivity = Connectivity(self.name)
+        self.connectivity.up()  # the terminal is always there
 
     def _print(self, text: str) -> None:
         self.stdout.write(text + "\n")
@@ -59,9 +61,20 @@ class ConsoleBackend:
             text += f"\n[{path}]"
         return text
 
-    async def deliver(self, identity: str, address: str, reply: Reply) -> None:
+    async def deliver(
+        self,
+        identity: str,
+        address: str,
+        reply: Reply,
+        *,
+        key: str = "",
+        context: Mapping[str, str] | None = None,
+    ) -> None:
         who = identity.split(":", 1)[1]
         self._print(f"── {who} ⟵ Guichet ──\n{self._render(reply)}")
+
+    async def close(self) -> None:
+        return None
 
     async def _readline(self) -> str:
         if self.interactive:
@@ -69,7 +82,9 @@ class ConsoleBackend:
             self.stdout.flush()
         return await asyncio.get_running_loop().run_in_executor(None, self.stdin.readline)
 
-    async def run(self, dispatch: Dispatch, stop: asyncio.Event) -> None:
+    async def run(self, host: Host, stop: asyncio.Event) -> None:
+        """Answers are printed as they come: nothing between the bot and the
+        terminal can lose them, so they do not go through the outbox."""
         while not stop.is_set():
             line = await self._readline()
             if line == "":
@@ -94,7 +109,7 @@ class ConsoleBackend:
                 address=self.user,
             )
             try:
-                replies = await dispatch(incoming)
+                replies = await host.handle(incoming, None)
             except Unrecorded as unrecorded:  # typed again by the person, if at all
                 replies = unrecorded.replies
             for reply in replies:

@@ -6,9 +6,10 @@ import asyncio
 import itertools
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from bot.backends.base import Dispatch
+from bot.backends.base import Connectivity, Host
 from bot.core.messages import Incoming, Kind, Reply, from_text
 from bot.core.unrecorded import Unrecorded
 
@@ -26,13 +27,26 @@ class MemoryBackend:
         self.unrecorded: list[Incoming] = []  # events the app could not record
         self._ids = itertools.count(1)
         self._session = uuid.uuid4().hex[:8]
+        self.connectivity = Connectivity(self.name)
+        self.connectivity.up()  # in process: nothing between it and the person
         app.add_backend(self)
 
-    async def run(self, dispatch: Dispatch, stop: asyncio.Event) -> None:
+    async def run(self, host: Host, stop: asyncio.Event) -> None:
         await stop.wait()
 
-    async def deliver(self, identity: str, address: str, reply: Reply) -> None:
+    async def deliver(
+        self,
+        identity: str,
+        address: str,
+        reply: Reply,
+        *,
+        key: str = "",
+        context: Mapping[str, str] | None = None,
+    ) -> None:
         self.delivered[identity].append(reply)
+
+    async def close(self) -> None:
+        return None
 
     def identity(self, user: str) -> str:
         return f"{self.name}:{user}"

@@ -46,6 +46,10 @@ class BulkKind(Protocol):
         send any more (what it was about is gone)."""
 
 
+async def _no_answers(person_id: int, replies: list[Reply]) -> None:
+    return None
+
+
 @dataclass
 class Services:
     """Long-lived dependencies shared by every conversation."""
@@ -65,6 +69,9 @@ class Services:
     bulk_kinds: dict[str, BulkKind] = field(default_factory=dict)
     """What each kind of fan-out says (``bot.delivery.fanout``), filled by the app."""
     similarity: Indexes = field(default_factory=Indexes)
+    on_answers: Callable[[int, list[Reply]], Awaitable[None]] = field(default=_no_answers)
+    """Called in the transaction of the event with its answers (person id, replies):
+    the application writes them to the outbox there (``bot.app``)."""
 
 
 @dataclass(frozen=True)

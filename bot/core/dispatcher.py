@@ -71,6 +71,7 @@ class Dispatcher(Router):
                 if conversations.fingerprint(conversation) != before:
                     await conversations.save(db, ctx.person.id, conversation, ctx.now)
                 answer = await shared_rooms.keep_private(ctx, ctx.replies)
+                await self.services.on_answers(ctx.person.id, answer)
         except Refused as refusal:
             reveals = ctx.reveals if ctx is not None else None
             return await self._after_failure(incoming, refusal.message, reveals)
@@ -86,9 +87,11 @@ class Dispatcher(Router):
         # Slow work runs outside any transaction (it would hold the database for
         # everyone); only queueing its replies for a private chat takes one.
         later = await self._after_commit(ctx)
-        if ctx.incoming.shared:
+        if later:  # queued in a transaction of their own: the event's is committed
             async with db.transaction():
-                later = await shared_rooms.keep_private(ctx, later)
+                if ctx.incoming.shared:
+                    later = await shared_rooms.keep_private(ctx, later)
+                await self.services.on_answers(ctx.person.id, later)
         return shared_rooms.merge(answer, later)
 
     async def _after_commit(self, ctx: Context) -> list[Reply]:
@@ -127,14 +130,16 @@ class Dispatcher(Router):
                     "Please try again in a moment."
                 )
             ctx.reveals = reveals
-            return await shared_rooms.keep_private(ctx, [Reply(message)])
+            replies = await shared_rooms.keep_private(ctx, [Reply(message)])
+            await self.services.on_answers(ctx.person.id, replies)
+            return replies
 
     async def _flooded(self, incoming: Incoming) -> list[Reply]:
         async with self.services.db.transaction():
             ctx = await self._context(incoming, claim=True)
             if ctx is None:
                 return []
-            return [
+            replies = [
                 Reply(
                     ctx._(
                         "You are sending messages faster than I can follow. I will not answer "
@@ -142,6 +147,8 @@ class Dispatcher(Router):
                     )
                 )
             ]
+            await self.services.on_answers(ctx.person.id, replies)
+            return replies
 
     async def _context(self, incoming: Incoming, *, claim: bool) -> Context | None:
         """Claim the event, resolve the person and load the step in one round trip;

@@ -1,13 +1,21 @@
 """Delivery of the outbox: one lane per backend, paced to its platform.
 
+Answers to the person speaking leave by the fast path (``bot.delivery.answers``)
+the moment their event commits; the lane delivers everything else, and what a
+restart gave back, and gives way to answers (``Gate.busy``) and leaves alone
+the chats they are going to.
+
 A row is claimed (status 'sending', with a lease) before it is sent and
 marked right after the platform answered, each in its own short transaction.
 A crash therefore strands only claimed rows, which are tried again once their
 lease ends. What no outbox can avoid without the platform's help is sending
 again a message the platform accepted in the instant before the process
 died, its row not marked yet: at most the sends in flight (``OUTBOX_IN_FLIGHT``),
-in practice the one or two whose answer had just come back. A 429 holds the whole lane
-in the database, so the wait outlives a restart; transient failures back off
+in practice the one or two whose answer had just come back. A 429 holds the
+chat it was about (the whole lane when the platform says so, as Matrix's
+does), in the database too, so the wait outlives a restart; a platform that
+cannot be reached stops the lane, without counting against the rows, until
+the backend is connected again; other transient failures back off
 exponentially; a blocked person is marked and never retried.
 """
 
@@ -21,11 +29,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import inf
 
-from bot.backends.base import Backend, Blocked, DeliveryError, RetryAfter
+from bot.backends.base import Backend, Blocked, DeliveryError, Rejected, RetryAfter, Unreachable
 from bot.core.context import Recipient, Services
 from bot.core.limits import (
-    BACKOFF_FIRST,
-    BACKOFF_MAX,
     IDLE_POLL_SECONDS,
     MAX_ATTEMPTS,
     OUTBOX_BATCH,
@@ -35,8 +41,9 @@ from bot.core.limits import (
     for_backend,
 )
 from bot.core.messages import Reply
+from bot.delivery.answers import Answers, Keys, SentMarks, backoff
 from bot.delivery.fanout import Render, notify
-from bot.delivery.throttle import Throttle
+from bot.delivery.throttle import Gate, Throttle
 from bot.delivery.workdays import SendWindow
 from storage import broadcasts, consultations, outbox
 from storage.broadcasts import Broadcast
@@ -45,11 +52,10 @@ from storage.outbox import Claimed
 log = logging.getLogger(__name__)
 
 _EARLY = 0.002
+_YIELD = 0.01
+"""How often a lane that gave way to answers looks again."""
 
-
-def backoff(attempts: int) -> timedelta:
-    """Wait after the ``attempts``-th transient failure: 2 s, 4 s, 8 s… at most an hour."""
-    return min(BACKOFF_FIRST * (1 << max(attempts - 1, 0)), BACKOFF_MAX)
+__all__ = ["Lane", "Sender", "backoff"]
 
 
 @dataclass
@@ -63,14 +69,28 @@ class Lane:
     and in order within a chat (one message in flight per chat)."""
 
     def __init__(
-        self, services: Services, name: str, backend: Backend, throttle: Throttle | None
+        self,
+        services: Services,
+        name: str,
+        backend: Backend,
+        throttle: Throttle | None,
+        gate: Gate | None = None,
+        stopping: asyncio.Event | None = None,
+        grace: float = 5.0,
+        keys: Keys | None = None,
     ) -> None:
+        self.keys = keys or Keys(services)
+        self.stopping = stopping or asyncio.Event()
+        self.grace = grace
         self.services = services
         self.name = name
         self.backend = backend
         self.throttle = throttle
+        self.gate = gate
         self.held_until: datetime | None = None
         """Set when the platform asked to wait: the lane stops for this drain."""
+        self.away = False
+        """Set when the platform could not be reached: the lane stops until it is back."""
 
     async def run(self, batch: int, window: SendWindow) -> _Outcome:
         db, clock = self.services.db, self.services.clock
@@ -93,13 +113,26 @@ class Lane:
                     del in_flight[task]
                     result.sent += int(task.result())
                 finished.clear()
-                if self.held_until is not None and queue:
+                if self.stopping.is_set():
+                    # Stopping: nothing new leaves; what is on the wire may end.
+                    async with db.transaction():
+                        await outbox.release(db, [row.id for row in queue], None)
+                    queue.clear()
+                    if in_flight:
+                        await asyncio.wait(list(in_flight), timeout=self.grace)
+                        for task in finished:
+                            del in_flight[task]
+                            result.sent += int(task.result())
+                        finished.clear()
+                    return result
+                if (self.held_until is not None or self.away) and queue:
                     async with db.transaction():
                         await outbox.release(db, [row.id for row in queue], self.held_until)
                     queue.clear()
                 if (
                     not exhausted
                     and self.held_until is None
+                    and not self.away
                     and len(queue) < min(OUTBOX_IN_FLIGHT, batch)
                 ):
                     now = clock.now()
@@ -130,7 +163,9 @@ class Lane:
                     continue
                 # Wait for the pace to allow the next row, or for a send to finish
                 # (it frees its chat and a place in flight).
-                timeout = wait if row is not None and room else None
+                timeout = wait if (row is not None or wait == _YIELD) and room else None
+                if timeout is None and not in_flight:
+                    timeout = _YIELD  # every row's chat is taken by answers
                 if timeout is not None:
                     # Timers fire late by up to a millisecond, which at 30/s would cost
                     # a few percent of the rate: wake early and yield until it is time.
@@ -157,9 +192,12 @@ class Lane:
         """The row that may go soonest, and in how many seconds."""
         best: Claimed | None = None
         best_wait = inf
+        if self.gate is not None and self.gate.busy:
+            return None, _YIELD  # answers are waiting for their turn: they go first
         soonest = 0.0 if self.throttle is None else self.throttle.wait_any(now)
+        answering = self.throttle.answering if self.throttle is not None else {}
         for row in queue:
-            if row.chat in busy:
+            if row.chat in busy or row.chat in answering:
                 continue
             wait = 0.0 if self.throttle is None else self.throttle.wait(row.chat, now)
             if wait < best_wait:
@@ -170,23 +208,48 @@ class Lane:
 
     async def _send(self, row: Claimed) -> bool:
         db, clock = self.services.db, self.services.clock
+        loop = asyncio.get_running_loop()
         try:
             try:
-                await self.backend.deliver(row.identity, row.address, Reply.from_json(row.payload))
+                await self.backend.deliver(
+                    row.identity,
+                    row.address,
+                    Reply.from_json(row.payload),
+                    key=await self.keys.of(row),
+                    context=row.context,
+                )
             finally:
                 if self.throttle is not None:  # the pace in this chat counts from now
-                    self.throttle.done(row.chat, asyncio.get_running_loop().time())
+                    self.throttle.done(row.chat, loop.time())
         except Blocked as exc:
             async with db.transaction():
                 await outbox.mark_final(db, row.id, "blocked", str(exc))
             return False
+        except Rejected as exc:
+            log.warning("%s refused outbox row %s: %s", self.name, row.id, exc)
+            async with db.transaction():
+                await outbox.mark_final(db, row.id, "failed", str(exc))
+            return False
+        except Unreachable as exc:
+            # Not the row's fault: given back as it was, tried again by the next
+            # drain (at the latest a second later, ``Sender.run``).
+            log.info("%s: platform unreachable (%s); the lane stops for now", self.name, exc)
+            self.away = True
+            async with db.transaction():
+                await outbox.release(db, [row.id], None)
+            return False
         except RetryAfter as exc:
             until = clock.now() + timedelta(seconds=exc.seconds)
-            self.held_until = max(until, self.held_until or until)
             async with db.transaction():
                 await outbox.retry_later(db, row.id, until, str(exc))
-                await outbox.hold_backend(db, self.name, until)
-            log.warning("%s: %s; lane held %ss", self.name, exc, exc.seconds)
+                if exc.whole_lane:
+                    await outbox.hold_backend(db, self.name, until)
+            if exc.whole_lane:
+                self.held_until = max(until, self.held_until or until)
+                log.warning("%s: %s; lane held %ss", self.name, exc, exc.seconds)
+            elif self.throttle is not None:
+                self.throttle.hold(row.chat, loop.time() + exc.seconds)
+                log.info("%s: %s; chat %s held %ss", self.name, exc, row.chat, exc.seconds)
             return False
         except Exception as exc:
             if not isinstance(exc, DeliveryError | OSError | TimeoutError):
@@ -210,9 +273,59 @@ class Sender:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._throttles: dict[str, Throttle | None] = {}
+        self._gates: dict[str, Gate] = {}
+        self._answers: dict[str, Answers] = {}
+        self.marks = SentMarks(services)
+        self.keys = Keys(services)
+        self.stopping = asyncio.Event()
+        self.grace = 5.0
 
     def wake(self) -> None:
         self._wake.set()
+
+    def answer(self, rows: list[Claimed]) -> None:
+        """Send an event's answers now (fast path); they are in the outbox already."""
+        for row in rows:
+            name = row.identity.split(":", 1)[0]
+            answers = self._answers.get(name)
+            backend = self.backends.get(name)
+            if backend is None:
+                continue  # left claimed: the next start sends it
+            if answers is None or answers.backend is not backend:  # a backend started again
+                answers = Answers(
+                    self.services,
+                    backend,
+                    self._gate(name),
+                    self._throttle(name),
+                    self.marks,
+                    self.keys,
+                )
+                self._answers[name] = answers
+            answers.submit([row])
+
+    async def answered(self, within: float = 10.0) -> None:
+        """Until every answer handed to the fast path has left (or failed for good)."""
+        async with asyncio.timeout(within):
+            for answers in list(self._answers.values()):
+                await answers.idle.wait()
+            await self.marks.settle()
+
+    async def recover_after_restart(self) -> int:
+        """Give back what a previous run of the bot had claimed; before anything runs."""
+        return await outbox.recover(self.services.db, self.services.clock.now(), restart=True)
+
+    async def finish(self, grace: float) -> None:
+        """At stop: answers and outbox sends on the wire may end within ``grace``;
+        nothing else leaves, and nothing is held for the next start."""
+        self.grace = grace
+        self.stopping.set()
+        self._wake.set()
+        await asyncio.gather(*(a.finish(grace) for a in self._answers.values()))
+
+    def _gate(self, name: str) -> Gate:
+        if name not in self._gates:
+            self._gates[name] = Gate(self._throttle(name))
+        return self._gates[name]
 
     @property
     def woken(self) -> bool:
@@ -244,13 +357,25 @@ class Sender:
                 consultation = await consultations.current(db)
                 window = SendWindow.from_settings(consultation.settings if consultation else {})
                 lanes = [
-                    Lane(self.services, name, backend, self._throttle(name))
+                    Lane(
+                        self.services,
+                        name,
+                        backend,
+                        self._throttle(name),
+                        self._gate(name),
+                        self.stopping,
+                        self.grace,
+                        self.keys,
+                    )
                     for name, backend in list(self.backends.items())
+                    if backend.connectivity.connected
                 ]
                 async with asyncio.TaskGroup() as group:
                     tasks = [group.create_task(lane.run(batch, window)) for lane in lanes]
                 outcomes = [task.result() for task in tasks]
                 sent += sum(o.sent for o in outcomes)
+                if self.stopping.is_set():
+                    return sent
                 told = await self._report_broadcasts()
                 if not told and not any(o.moved for o in outcomes):
                     return sent
@@ -269,7 +394,7 @@ class Sender:
         return told
 
     async def run(self, stop: asyncio.Event, idle: float = IDLE_POLL_SECONDS) -> None:
-        while not stop.is_set():
+        while not stop.is_set() and not self.stopping.is_set():
             try:
                 await self.drain()
             except Exception:

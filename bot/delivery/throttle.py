@@ -23,7 +23,8 @@ arrives together with the next one. So a lane found late by more than
 
 from __future__ import annotations
 
-from collections import deque
+import asyncio
+from collections import Counter, deque
 from math import inf
 
 from bot.core.limits import LATE_CREDIT, STALL, RateLimit
@@ -38,7 +39,12 @@ class Throttle:
         self._next_any = start
         self._last_take = -inf
         self._next_chat: dict[str, float] = {}
+        self._held: dict[str, float] = {}
+        """Chats the platform asked to wait for (a 429 about them), until when."""
         self._group_sends: dict[str, deque[float]] = {}
+        self.answering: Counter[str] = Counter()
+        """Chats with answers waiting or in flight: the outbox's lane leaves them
+        alone, so a notice never slips between two answers, nor before one."""
 
     def _settle(self, now: float) -> None:
         """After a stall, the next send goes a spacing after now rather than at once:
@@ -47,15 +53,30 @@ class Throttle:
         if late > STALL and now - self._last_take < 1.0:
             self._next_any = now + self._spacing
 
+    def hold(self, chat: str | None, until: float) -> None:
+        """The platform asked to wait: nothing to ``chat`` (None: to anyone) before ``until``."""
+        if chat is None:
+            self._next_any = max(self._next_any, until)
+        else:
+            self._held[chat] = max(self._held.get(chat, until), until)
+
     def wait_any(self, now: float) -> float:
         """Seconds before the overall rate lets anything go: no chat goes sooner."""
         self._settle(now)
         return max(0.0, self._next_any - now)
 
-    def wait(self, chat: str, now: float) -> float:
-        """Seconds to wait before a message to ``chat`` respects every limit."""
+    def wait(self, chat: str, now: float, *, answer: bool = False) -> float:
+        """Seconds to wait before a message to ``chat`` respects every limit.
+
+        An ``answer`` may follow the previous message to its chat at once: the
+        one-per-second in a chat is a pace for bulk, Telegram allows a person's
+        short bursts (a command and its answer, the next command). Holds and the
+        overall and group limits bind it as any message.
+        """
         self._settle(now)
-        ready = max(self._next_any, self._next_chat.get(chat, now))
+        ready = max(self._next_any, self._held.get(chat, now))
+        if not answer:
+            ready = max(ready, self._next_chat.get(chat, now))
         if self.rate.group_per_minute is not None and self.rate.is_group(chat):
             sends = self._group_sends.get(chat)
             if sends is not None:
@@ -80,8 +101,82 @@ class Throttle:
     def done(self, chat: str, now: float) -> None:
         """The platform answered the message to ``chat`` (whatever it said)."""
         if self.rate.chat_interval:
-            self._next_chat[chat] = now + self.rate.chat_interval
+            self._next_chat[chat] = max(
+                self._next_chat.get(chat, 0.0), now + self.rate.chat_interval
+            )
             if len(self._next_chat) > _PRUNE_ABOVE:
                 self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
+        if len(self._held) > _PRUNE_ABOVE:
+            self._held = {c: t for c, t in self._held.items() if t > now}
         if self.rate.group_per_minute is not None and self.rate.is_group(chat):
             self._group_sends.setdefault(chat, deque()).append(now)
+
+
+class Gate:
+    """Turns to send through one backend for answers, ahead of the outbox's lane.
+
+    Each waiting answer names its chat; one pacer gives turns in arrival order
+    to the first whose chat the throttle lets through, at the throttle's pace.
+    While anyone waits here, ``busy`` tells the lane to let them go first: a
+    broadcast in progress costs an answer at most the send already leaving.
+    """
+
+    def __init__(self, throttle: Throttle | None) -> None:
+        self.throttle = throttle
+        self._waiting: list[tuple[str, asyncio.Future[None]]] = []
+        self._changed = asyncio.Event()
+        self._pacer: asyncio.Task[None] | None = None
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._waiting)
+
+    async def turn(self, chat: str) -> None:
+        """Return when a message to ``chat`` may leave; it is counted as leaving."""
+        loop = asyncio.get_running_loop()
+        if self.throttle is None:
+            return
+        if not self._waiting and self.throttle.wait(chat, loop.time(), answer=True) <= 0:
+            self.throttle.take(chat, loop.time())
+            return
+        future: asyncio.Future[None] = loop.create_future()
+        self._waiting.append((chat, future))
+        self._changed.set()
+        if self._pacer is None or self._pacer.done():
+            self._pacer = asyncio.create_task(self._pace())
+        try:
+            await future
+        except asyncio.CancelledError:
+            self._waiting = [(c, f) for c, f in self._waiting if f is not future]
+            raise
+
+    def changed(self) -> None:
+        """A chat's hold was lifted or moved: look again."""
+        self._changed.set()
+
+    async def _pace(self) -> None:
+        throttle = self.throttle
+        assert throttle is not None
+        loop = asyncio.get_running_loop()
+        while self._waiting:
+            self._changed.clear()
+            now = loop.time()
+            soonest = inf
+            self._waiting = [(c, f) for c, f in self._waiting if not f.done()]
+            for index, (chat, future) in enumerate(self._waiting):
+                wait = throttle.wait(chat, now, answer=True)
+                if wait <= 0:
+                    del self._waiting[index]
+                    throttle.take(chat, now)
+                    future.set_result(None)
+                    soonest = 0.0
+                    break
+                soonest = min(soonest, wait)
+            if soonest <= 0:
+                await asyncio.sleep(0)
+                continue
+            try:
+                async with asyncio.timeout(soonest):
+                    await self._changed.wait()
+            except TimeoutError:
+                pass

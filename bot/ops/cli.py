@@ -108,7 +108,7 @@ async def _demo(args: argparse.Namespace) -> int:
         scheduler = CalendarScheduler(app.services, app.router.commands)
         await scheduler.start()
         console._print(_banner(app, args.phase, args.verify, path))
-        await console.run(app.handle, asyncio.Event())
+        await console.run(app, asyncio.Event())
         await app.sender.drain()
         scheduler.shutdown()
     finally:

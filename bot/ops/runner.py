@@ -1,4 +1,11 @@
-"""``guichet run``: the configured backends, one database, one outbox, one process."""
+"""``guichet run``: the configured backends, one database, one outbox, one process.
+
+At start, what a previous run had claimed in the outbox is given back before
+anything runs (this is the database's only sender). At stop (SIGTERM), the
+backends stop receiving first, the sends on the wire may end within
+``STOP_GRACE`` seconds, and only then are the platforms' connections closed:
+what was not sent stays in the outbox, with no wait added, for the next start.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,8 @@ from bot.ops.health import start as start_health
 from bot.ops.maintenance import ensure_consultation
 
 log = logging.getLogger(__name__)
+
+STOP_GRACE = 5.0
 
 
 async def run(config: Config) -> int:
@@ -33,28 +42,26 @@ async def run(config: Config) -> int:
     if config.telegram is not None:
         from bot.backends.telegram.backend import TelegramBackend
 
-        backends.append(TelegramBackend(config.telegram, app.services, app.router.commands))
+        backends.append(TelegramBackend(config.telegram, app.router.commands))
     if config.matrix is not None:
         from bot.backends.matrix.backend import MatrixBackend
 
-        backends.append(MatrixBackend(config.matrix, app.services))
+        backends.append(MatrixBackend(config.matrix))
     for backend in backends:
         app.add_backend(backend)
     # After the backends are added, so announcements know each platform's command prefix.
     scheduler = CalendarScheduler(app.services, app.router.commands)
     await scheduler.start()
-    health = (
-        await start_health(app.services, [b.name for b in backends], config.metrics_port)
-        if config.metrics_port
-        else None
-    )
+    health = await start_health(app.services, backends, config) if config.metrics_port else None
+    await app.sender.recover_after_restart()
     settle_heap()
-    tasks = [asyncio.create_task(b.run(app.handle, stop), name=b.name) for b in backends]
-    tasks.append(asyncio.create_task(app.sender.run(stop), name="outbox"))
-    if app.keeper is not None:
-        tasks.append(asyncio.create_task(app.keeper.run(stop), name="workspaces"))
+    receiving = [asyncio.create_task(b.run(app, stop), name=b.name) for b in backends]
+    sending = asyncio.create_task(app.sender.run(stop), name="outbox")
+    keeping = [asyncio.create_task(app.keeper.run(stop), name="workspaces")] if app.keeper else []
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        done, _ = await asyncio.wait(
+            [*receiving, sending, *keeping], return_when=asyncio.FIRST_EXCEPTION
+        )
         for task in done:
             if task.exception() is not None:
                 stop.set()
@@ -63,7 +70,11 @@ async def run(config: Config) -> int:
     finally:
         stop.set()
         scheduler.shutdown()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*receiving, *keeping, return_exceptions=True)
+        await app.sender.finish(STOP_GRACE)
+        await asyncio.gather(sending, return_exceptions=True)
+        for backend in backends:
+            await backend.close()
         if health is not None:
             await health.cleanup()
         await app.close()

@@ -95,22 +95,30 @@ class Bots:
 
     def __init__(self, config: MatrixConfig) -> None:
         self.config = config
-        self._running: dict[int, tuple[asyncio.Event, asyncio.Task[None]]] = {}
+        self._running: dict[int, tuple[asyncio.Event, asyncio.Task[None], MatrixBackend]] = {}
 
-    async def start(
-        self, app: App, *, max_limit_exceeded: int = 3, **overrides: Any
-    ) -> MatrixBackend:
+    def launch(self, app: App, *, max_limit_exceeded: int = 3, **overrides: Any) -> MatrixBackend:
+        """The backend running for ``app``, without waiting for it to connect."""
         backend = MatrixBackend(
             replace(self.config, **overrides),
-            app.services,
             sync_timeout_ms=5_000,
             max_limit_exceeded=max_limit_exceeded,
         )
         app.add_backend(backend)
         stop = asyncio.Event()
-        task = asyncio.create_task(backend.run(app.handle, stop))
-        self._running[id(backend)] = (stop, task)
-        ready = asyncio.create_task(backend.ready.wait())
+        task = asyncio.create_task(backend.run(app, stop))
+        self._running[id(backend)] = (stop, task, backend)
+        return backend
+
+    def task(self, backend: MatrixBackend) -> asyncio.Task[None]:
+        return self._running[id(backend)][1]
+
+    async def start(
+        self, app: App, *, max_limit_exceeded: int = 3, **overrides: Any
+    ) -> MatrixBackend:
+        backend = self.launch(app, max_limit_exceeded=max_limit_exceeded, **overrides)
+        task = self.task(backend)
+        ready = asyncio.create_task(backend.connectivity.wait_up())
         await asyncio.wait({ready, task}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
         if task.done():
             ready.cancel()
@@ -119,15 +127,17 @@ class Bots:
         return backend
 
     async def stop(self, backend: MatrixBackend) -> None:
-        stop, task = self._running.pop(id(backend))
+        stop, task, _ = self._running.pop(id(backend))
         stop.set()
         await asyncio.wait_for(task, timeout=10)
+        await backend.close()
 
     async def stop_all(self) -> None:
-        for stop, task in self._running.values():
+        for stop, task, backend in self._running.values():
             stop.set()
             with suppress(Exception):
                 await asyncio.wait_for(task, timeout=10)
+            await backend.close()
         self._running.clear()
 
 

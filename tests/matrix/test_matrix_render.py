@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from nio import ErrorResponse
 
-from bot.backends.base import Blocked, DeliveryError, RetryAfter
+from bot.backends.base import Blocked, DeliveryError, RetryAfter, Unreachable
 from bot.backends.matrix.backend import sync_filter
 from bot.backends.matrix.render import (
     MAX_TEXT_BYTES,
@@ -19,7 +19,7 @@ from bot.backends.matrix.render import (
     strip_reply_fallback,
     text_cost,
 )
-from bot.backends.matrix.send import Unreachable, delivery_error
+from bot.backends.matrix.send import delivery_error
 from bot.core.messages import Choice, Image, Reply
 
 

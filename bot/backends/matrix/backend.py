@@ -4,6 +4,15 @@ The sync loop is written here rather than with ``sync_forever`` so the sync
 token is stored in SQLite only after every event of the batch was handled: a
 crash replays the batch (the router ignores event ids it already claimed)
 instead of losing it, and a restart resumes exactly where the bot stopped.
+Within a batch, different senders' events are handled at once, each
+sender's in order. Answers leave through the outbox, each message under a
+transaction id named after its outbox row, so a resend after a crash or an
+outage is recognised by the homeserver and not posted twice.
+
+A homeserver that cannot be reached, at start or later, is retried from a
+quarter second up to a second (``base.next_delay``), with one log line per
+outage; the first sync after a failure does not wait, so the backend is
+connected again the moment the homeserver answers.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +45,13 @@ from nio import (
     SyncResponse,
 )
 
-from bot.backends.base import Blocked, DeliveryError, Dispatch, until_connected
+from bot.backends import base
+from bot.backends.base import Blocked, Connectivity, Host, Where, next_delay
 from bot.backends.matrix import render as matrix_render
 from bot.backends.matrix import session as matrix_session
-from bot.backends.matrix.send import MatrixOutgoing, Unreachable
+from bot.backends.matrix.send import MatrixOutgoing
 from bot.backends.matrix.workspace import MatrixWorkspace
 from bot.core.config import MatrixConfig
-from bot.core.context import Services
 from bot.core.i18n import N_
 from bot.core.matrix_ids import (
     localpart_of,
@@ -52,7 +62,6 @@ from bot.core.matrix_ids import (
 from bot.core.messages import Reply, from_text
 from bot.core.non_text import EDIT_KEPT, ONLY_TEXT, REDACTION_KEPT
 from bot.core.unrecorded import Unrecorded
-from storage import events, persons
 
 __all__ = ["MatrixBackend", "tchap_facts"]
 
@@ -73,8 +82,6 @@ class _WithoutContent(logging.Filter):
 logging.getLogger("nio.events.misc").addFilter(_WithoutContent())
 
 NEXT_BATCH = "matrix:next_batch"
-NOT_CONNECTED_RETRY = 30.0
-ANSWER_RETRY_MAX = 30.0
 PREFIXES = "!/"
 # More than the default 10 events per room, so a restart after a busy
 # downtime still sees every message sent meanwhile (beyond that, the
@@ -124,13 +131,11 @@ class MatrixBackend:
     def __init__(
         self,
         config: MatrixConfig,
-        services: Services,
         *,
         sync_timeout_ms: int = 30_000,
         max_limit_exceeded: int = 3,
     ) -> None:
         self.config = config
-        self.services = services
         self.sync_timeout_ms = sync_timeout_ms
         self.user_id = config.user_id
         self.own_server = server_of(config.user_id)
@@ -150,47 +155,87 @@ class MatrixBackend:
                 request_timeout=30,
             ),
         )
-        self.out = MatrixOutgoing(self.client, services.db)
-        self.ready = asyncio.Event()
-        self._stop = asyncio.Event()
+        self.out = MatrixOutgoing(self.client)
+        self.connectivity = Connectivity(self.name)
+        self._host: Host | None = None
         self._greet: set[str] = set()
         self.workspace = MatrixWorkspace(self)
 
+    @property
+    def ready(self) -> asyncio.Event:
+        """Set while connected (the workspace keeper waits on it)."""
+        return self.connectivity.event
+
+    @property
+    def host(self) -> Host:
+        assert self._host is not None, "run() gives the backend its host"
+        return self._host
+
     # -- the sync loop ---------------------------------------------------------------
-    async def run(self, dispatch: Dispatch, stop: asyncio.Event) -> None:
-        self._stop = stop
-        await matrix_session.login(self.client, self.config)
-        log.info("Matrix: logged in as %s, device %s", self.user_id, self.client.device_id)
-        token = await events.get_state(self.services.db, NEXT_BATCH)
-        first, backoff = True, 1.0
-        try:
-            while not stop.is_set():
-                await self._keys()
-                response = await self._sync(stop, since=token if first else None, first=first)
-                if response is None:
-                    break
-                if isinstance(response, SyncError):
-                    if response.status_code == "M_UNKNOWN_TOKEN":
-                        # Logged out from elsewhere: log in again as the same
-                        # device (or stop, when there is no password to do so).
-                        log.warning("Matrix session ended (%s); logging in again", response)
-                        await matrix_session.login(self.client, self.config, relogin=True)
-                        continue
-                    log.warning("Matrix sync failed: %s; retrying in %ss", response, backoff)
-                    await _sleep(stop, backoff)
-                    backoff = min(backoff * 2, 60.0)
+    async def run(self, host: Host, stop: asyncio.Event) -> None:
+        """Sync until ``stop``; the client stays open for the outbox's last sends
+        until ``close``."""
+        self._host = host
+        self.out.state = host
+        if not await self._login(stop):
+            return
+        token = await host.get_state(NEXT_BATCH)
+        first, delay = True, base.RECONNECT_FIRST
+        while not stop.is_set():
+            await self._keys()
+            response = await self._sync(stop, since=token if first else None, first=first)
+            if response is None:
+                break
+            if isinstance(response, SyncError):
+                if response.status_code == "M_UNKNOWN_TOKEN":
+                    # Logged out from elsewhere: log in again as the same
+                    # device (or stop, when there is no password to do so).
+                    log.warning("Matrix session ended (%s); logging in again", response)
+                    await matrix_session.login(self.client, self.config, relogin=True)
                     continue
-                backoff = 1.0
-                await self._keys()
-                # A first start skips history: old messages were meant for no bot.
-                await self._handle(response, dispatch, history=not (first and token is None))
-                async with self.services.db.transaction():
-                    await events.set_state(self.services.db, NEXT_BATCH, response.next_batch)
-                first = False
-                self.ready.set()
-        finally:
-            self.ready.clear()
-            await self.client.close()
+                self.connectivity.down(f"sync: {response}")
+                await base.backoff_sleep(stop, delay)
+                delay = next_delay(delay)
+                continue
+            delay = base.RECONNECT_FIRST
+            await self._keys()
+            # Members and encryption are known once the first sync is read.
+            first_sync = first
+            first = False
+            if first_sync:
+                self.connectivity.up()
+            # A first start skips history: old messages were meant for no bot.
+            await self._handle(response, history=not (first_sync and token is None))
+            await host.set_state(NEXT_BATCH, response.next_batch)
+            token = response.next_batch
+            self.connectivity.up()
+
+    async def _login(self, stop: asyncio.Event) -> bool:
+        """Log in, waiting for a homeserver that is away (down, a proxy's 5xx) with
+        one log line; False if stopped meanwhile. Wrong credentials are raised."""
+        delay = base.RECONNECT_FIRST
+        while not stop.is_set():
+            try:
+                await matrix_session.login(self.client, self.config)
+            except (ClientError, TimeoutError, OSError) as exc:
+                if delay == base.RECONNECT_FIRST:
+                    log.warning(
+                        "Matrix: homeserver %s unreachable at start (%s); retrying until it"
+                        " answers",
+                        self.config.homeserver,
+                        exc,
+                    )
+                self.connectivity.down(f"login: {exc}")
+                await base.backoff_sleep(stop, delay)
+                delay = next_delay(delay)
+                continue
+            log.info("Matrix: logged in as %s, device %s", self.user_id, self.client.device_id)
+            return True
+        return False
+
+    async def close(self) -> None:
+        self.connectivity.stopped()
+        await self.client.close()
 
     async def _sync(
         self, stop: asyncio.Event, *, since: str | None, first: bool
@@ -201,9 +246,10 @@ class MatrixBackend:
         keeps rooms in memory only, and members and encryption must be known
         before the first answer.
         """
+        waiting = self.connectivity.connected and not first
         sync = asyncio.create_task(
             self.client.sync(
-                timeout=0 if first else self.sync_timeout_ms,
+                timeout=self.sync_timeout_ms if waiting else 0,
                 sync_filter=sync_filter(secrets.token_hex(4) if first else None),
                 since=since,
                 full_state=first,
@@ -247,9 +293,11 @@ class MatrixBackend:
                 log.warning("Matrix key maintenance refused: %s", response)
 
     # -- events ----------------------------------------------------------------------
-    async def _handle(self, response: SyncResponse, dispatch: Dispatch, *, history: bool) -> None:
+    async def _handle(self, response: SyncResponse, *, history: bool) -> None:
+        """The batch's events: each sender's in order, different senders' at once."""
         for room_id, info in response.rooms.invite.items():
             await self._on_invite(room_id, info.invite_state)
+        by_sender: dict[str, list[tuple[MatrixRoom, Any]]] = {}
         for room_id, info in response.rooms.join.items():
             room = self.client.rooms.get(room_id)
             if room is None:
@@ -259,14 +307,21 @@ class MatrixBackend:
             joined_now = room_id in self._greet
             if joined_now:
                 self._greet.discard(room_id)
-                await self._send_safely(room_id, await self._greeting(room), None)
+                await self._greeting(room)
             if not history:
                 continue
             for event in info.timeline.events:
                 if joined_now:
                     joined_now = not _own_join(event, self.user_id)
                     continue
-                await self._on_event(room, event, dispatch)
+                sender = getattr(event, "sender", self.user_id)
+                by_sender.setdefault(sender, []).append((room, event))
+
+        async def in_order(items: list[tuple[MatrixRoom, Any]]) -> None:
+            for room, event in items:
+                await self._on_event(room, event)
+
+        await asyncio.gather(*(in_order(items) for items in by_sender.values()))
 
     async def _on_invite(self, room_id: str, state: list[Any]) -> None:
         inviter = next(
@@ -291,27 +346,39 @@ class MatrixBackend:
         log.info("Matrix: declining invite to %s from %s", room_id, inviter)
         await self.client.room_leave(room_id)
 
-    async def _greeting(self, room: MatrixRoom) -> Reply:
+    async def _greeting(self, room: MatrixRoom) -> None:
         """Tell whoever invited the bot what to type, in their language if we know it.
 
         Strangers get French then English, the welcome the onboarding uses.
         """
+        others = [user_id for user_id in room.users if user_id != self.user_id]
+        if not others:
+            return
         locales = ["fr", "en"]
-        for user_id in room.users:
-            if user_id != self.user_id:
-                person = await persons.by_identity(self.services.db, f"matrix:{user_id}")
-                if person is not None and person.locale:
-                    locales = [person.locale]
-                    break
+        for user_id in others:
+            person_locale = await self._chosen_locale(f"matrix:{user_id}")
+            if person_locale:
+                locales = [person_locale]
+                break
         texts = [
-            self.services.translations.get(locale)._(
+            self.host.translator(locale)._(
                 GREETING, start="!start", help="!" + HELP_NAMES.get(locale, "help")
             )
             for locale in locales
         ]
-        return Reply("\n\n".join(texts))
+        await self.host.tell(
+            f"matrix:{others[0]}",
+            Where(room.room_id),
+            Reply("\n\n".join(texts)),
+            display_name=room.user_name(others[0]) or "",
+            address=room.room_id if room.joined_count <= 2 else "",
+        )
 
-    async def _on_event(self, room: MatrixRoom, event: Any, dispatch: Dispatch) -> None:
+    async def _chosen_locale(self, identity: str) -> str | None:
+        """The language the person chose (not guessed: Matrix reports none)."""
+        return await self.host.locale_of(identity)
+
+    async def _on_event(self, room: MatrixRoom, event: Any) -> None:
         if getattr(event, "sender", self.user_id) == self.user_id:
             return
         if isinstance(event, MegolmEvent):
@@ -347,12 +414,11 @@ class MatrixBackend:
             address=room.room_id if direct else "",
             shared=not direct,
         )
+        where = Where(room.room_id, {"in_reply_to": event.event_id})
         try:
-            replies = await dispatch(incoming)
+            await self.host.handle(incoming, where)
         except Unrecorded as unrecorded:  # a sync is not replayed: the person sends it again
-            replies = unrecorded.replies
-        for reply in replies:
-            await self._send_safely(room.room_id, reply, event.event_id)
+            await base.say_unrecorded(self, incoming.identity, where, unrecorded.replies)
 
     def _addressed(self, room: MatrixRoom, text: str, content: dict[str, Any]) -> tuple[str, bool]:
         """In a shared room, only messages meant for the bot are answered."""
@@ -370,17 +436,16 @@ class MatrixBackend:
         room: say that the first version was kept, since nothing follows it."""
         if room.joined_count > 2 or not original:
             return
-        if not await events.seen(self.services.db, f"matrix:{original}"):
+        if not await self.host.seen(f"matrix:{original}"):
             return
-        person = await persons.by_identity(self.services.db, f"matrix:{event.sender}")
-        t = self.services.translations.get(person.locale if person else None)
+        t = self.host.translator(await self._chosen_locale(f"matrix:{event.sender}"))
         help_name = "!" + HELP_NAMES.get(t.locale, "help")
         text = (
             t._(REDACTION_KEPT, help=help_name)
             if isinstance(event, RedactionEvent)
             else t._(EDIT_KEPT)
         )
-        await self._send_safely(room.room_id, Reply(text), event.event_id)
+        await self._say(room, event, text)
 
     async def _non_text(self, room: MatrixRoom, event: Any) -> None:
         """An image, a file, an emote… in a direct room: say that only text is read.
@@ -388,9 +453,18 @@ class MatrixBackend:
         things to each other, not to the bot."""
         if room.joined_count > 2:
             return
-        person = await persons.by_identity(self.services.db, f"matrix:{event.sender}")
-        t = self.services.translations.get(person.locale if person else None)
-        await self._send_safely(room.room_id, Reply(t._(ONLY_TEXT)), event.event_id)
+        t = self.host.translator(await self._chosen_locale(f"matrix:{event.sender}"))
+        await self._say(room, event, t._(ONLY_TEXT))
+
+    async def _say(self, room: MatrixRoom, event: Any, text: str) -> None:
+        """Answer ``event`` in its direct room through the outbox."""
+        await self.host.tell(
+            f"matrix:{event.sender}",
+            Where(room.room_id, {"in_reply_to": event.event_id}),
+            Reply(text),
+            display_name=room.user_name(event.sender) or "",
+            address=room.room_id,
+        )
 
     async def _unreadable(self, room: MatrixRoom, event: MegolmEvent) -> None:
         """Ask the sender's devices for the key and say so, rather than stay silent."""
@@ -400,54 +474,39 @@ class MatrixBackend:
             log.info("Matrix: room key request not sent: %s", exc)
         if room.joined_count > 2:
             return
-        person = await persons.by_identity(self.services.db, f"matrix:{event.sender}")
-        t = self.services.translations.get(person.locale if person else None)
-        await self._send_safely(room.room_id, Reply(t._(UNREADABLE)), event.event_id)
+        identity = f"matrix:{event.sender}"
+        t = self.host.translator(await self._chosen_locale(identity))
+        where = Where(room.room_id, {"in_reply_to": event.event_id})
+        await self.host.tell(
+            identity,
+            where,
+            Reply(t._(UNREADABLE)),
+            display_name=room.user_name(event.sender) or "",
+            address=room.room_id,
+        )
 
     # -- sending ---------------------------------------------------------------------
-    async def _send_safely(self, room_id: str, reply: Reply, in_reply_to: str | None) -> None:
-        """Send an answer, waiting out a homeserver that cannot be reached.
-
-        The message it answers is already handled (its event id claimed, its
-        effect stored), so an answer given up here would be lost for good: while
-        the homeserver is down or restarting it is tried again, under the same
-        transaction ids so that what the homeserver already took is not posted
-        twice. The sync loop waits meanwhile, as it could not sync anyway. An
-        answer refused (a room left, a forbidden send) or still unsent when the
-        bot stops is logged: the person will ask again.
-        """
-        txn = f"guichet.{secrets.token_hex(8)}"
-        delay = 1.0
-        while True:
-            try:
-                await self.out.send(room_id, reply, in_reply_to, txn=txn)
-                return
-            except Unreachable as exc:
-                if self._stop.is_set():
-                    log.warning("Matrix: answer to %s not sent before stopping: %s", room_id, exc)
-                    return
-                log.warning(
-                    "Matrix: answer to %s not sent (%s); retrying in %ss", room_id, exc, delay
-                )
-                await _sleep(self._stop, delay)
-                delay = min(delay * 2, ANSWER_RETRY_MAX)
-            except DeliveryError as exc:
-                log.warning("Matrix: answer to %s not sent: %s", room_id, exc)
-                return
-
-    async def deliver(self, identity: str, address: str, reply: Reply) -> None:
-        """Send a notification; an empty address means "their direct room, made if need be"."""
+    async def deliver(
+        self,
+        identity: str,
+        address: str,
+        reply: Reply,
+        *,
+        key: str = "",
+        context: Mapping[str, str] | None = None,
+    ) -> None:
+        """Send one message; an empty address means "their direct room, made if
+        need be". ``key`` becomes the events' transaction ids: sent again after a
+        crash or an outage, the homeserver returns what it already has."""
         user_id = identity.split(":", 1)[1]
-        # Not connected is not the message's fault: retried later without counting
-        # against it, and without holding up the other backends.
-        await until_connected(self.ready, 5.0, NOT_CONNECTED_RETRY)
         room_id = address or await self.out.direct_room(user_id)
         room = self.client.rooms.get(room_id)
         if room is None:
             raise Blocked(f"the bot is not in room {room_id}")
         if user_id not in room.users:
             raise Blocked(f"{user_id} left room {room_id}")
-        await self.out.send(room_id, reply, None)
+        in_reply_to = (context or {}).get("in_reply_to") or None
+        await self.out.send(room_id, reply, in_reply_to, txn=key or None)
 
 
 def _own_join(event: Any, user_id: str) -> bool:
@@ -456,10 +515,3 @@ def _own_join(event: Any, user_id: str) -> bool:
         and event.state_key == user_id
         and event.membership == "join"
     )
-
-
-async def _sleep(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass

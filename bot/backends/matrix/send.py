@@ -22,31 +22,27 @@ from nio import (
 from nio.api import RoomPreset
 from nio.exceptions import EncryptionError, OlmTrustError
 
-from bot.backends.base import Blocked, DeliveryError, RetryAfter
+from bot.backends.base import Blocked, DeliveryError, Host, Rejected, RetryAfter, Unreachable
 from bot.backends.matrix import render as matrix_render
 from bot.core.messages import Reply
-from storage import events
-from storage.db import Database
 
 DIRECT_ROOM = "matrix:direct:"
 # What a proxy answers while the homeserver behind it restarts.
 GATEWAY_STATUSES = (502, 503, 504)
 
 
-class Unreachable(DeliveryError):
-    """The homeserver did not answer (down, restarting): the same send will succeed later."""
-
-
 def delivery_error(response: ErrorResponse) -> DeliveryError:
     """A refused request as the outbox understands it: wait, give up, or retry."""
     code = response.status_code or ""
-    if code == "M_LIMIT_EXCEEDED":
-        return RetryAfter((response.retry_after_ms or 5000) / 1000)
+    if code == "M_LIMIT_EXCEEDED":  # the account's rate, not a room's: the whole lane waits
+        return RetryAfter((response.retry_after_ms or 5000) / 1000, whole_lane=True)
     if code == "M_FORBIDDEN":
         return Blocked(f"{code}: {response.message}")
     status = getattr(response.transport_response, "status", None)
     if status in GATEWAY_STATUSES:
         return Unreachable(f"HTTP {status}: {response.message}")
+    if status == 400:
+        return Rejected(f"{code or 'error'}: {response.message}")
     return DeliveryError(f"{code or 'error'}: {response.message}")
 
 
@@ -58,9 +54,10 @@ class MatrixOutgoing:
     receive it, as a person's phone is never verified by a bot.
     """
 
-    def __init__(self, client: AsyncClient, db: Database) -> None:
+    def __init__(self, client: AsyncClient) -> None:
         self.client = client
-        self.db = db
+        self.state: Host | None = None
+        """Where the direct rooms are remembered; given by ``MatrixBackend.run``."""
 
     async def send(
         self, room_id: str, reply: Reply, in_reply_to: str | None, *, txn: str | None = None
@@ -135,9 +132,10 @@ class MatrixOutgoing:
         Remembered in SQLite so each notification does not open another room.
         Encrypted from the start, as Tchap's private rooms are.
         """
-        db = self.db
+        state = self.state
+        assert state is not None
         key = DIRECT_ROOM + user_id
-        known = await events.get_state(db, key)
+        known = await state.get_state(key)
         if known and known in self.client.rooms:
             return known
         try:
@@ -154,11 +152,10 @@ class MatrixOutgoing:
                 ],
             )
         except (ClientError, TimeoutError) as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
         if isinstance(created, RoomCreateError):
             raise delivery_error(created)
-        async with db.transaction():
-            await events.set_state(db, key, created.room_id)
+        await state.set_state(key, created.room_id)
         await self._wait_for_member(created.room_id, user_id)
         return str(created.room_id)
 

@@ -101,6 +101,10 @@ async def login(client: AsyncClient, config: MatrixConfig, *, relogin: bool = Fa
     client.user_id = config.user_id
     client.device_id = saved.device_id if saved else config.device_id
     response = await client.login(config.password, device_name="Guichet")
+    status = getattr(getattr(response, "transport_response", None), "status", None)
+    if isinstance(response, LoginError) and (status is None or status >= 500):
+        # A proxy's 5xx or no answer: the homeserver is away, not the password wrong.
+        raise ConnectionError(f"Matrix login: homeserver unavailable ({response.message})")
     if isinstance(response, LoginError):
         raise LoginFailed(f"Matrix login as {config.user_id} failed: {response.message}")
     if client.olm is not None and client.olm.account.shared:

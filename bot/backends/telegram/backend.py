@@ -1,9 +1,10 @@
 """Telegram, through python-telegram-bot v22.
 
-PTB's ``Application`` brings the HTTP client, the rate limiter, the handler
-dispatch and the webhook server; this module turns updates into neutral events
-and decides what a group may see. Rendering, sending and the polling loop
-(whose offset lives in SQLite) are in the ``telegram_*`` modules beside it.
+PTB's ``Application`` brings the HTTP client, the handler dispatch and the
+webhook server; this module turns updates into neutral events and decides
+what a group may see. Answers leave through the outbox like every message
+(paced there, so PTB's rate limiter is not used). Rendering, sending and the
+polling loop (whose offset lives in SQLite) are in the modules beside it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -26,7 +27,6 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -37,35 +37,25 @@ from telegram.ext import (
 )
 
 from bot.backends import base
-from bot.backends.base import Dispatch
-from bot.backends.telegram.polling import ALLOWED_UPDATES, BACKOFF_MAX, Stopped, poll, sleep, until
+from bot.backends.base import Connectivity, Host, Where, next_delay
+from bot.backends.telegram.polling import ALLOWED_UPDATES, Stopped, poll, sleep, until
 from bot.backends.telegram.render import DEEP_LINK_PAYLOAD, deep_link, menu
-from bot.backends.telegram.send import INTERACTIVE_RETRIES, edit, parse_chat_id, retry_seconds, send
+from bot.backends.telegram.send import edit, parse_chat_id, retry_seconds, send
 from bot.backends.telegram.workspace import TelegramWorkspace, member_handler
 from bot.core.config import ConfigError, TelegramConfig
-from bot.core.context import Services, command_name
-from bot.core.i18n import guess_locale
+from bot.core.context import command_name
 from bot.core.messages import Incoming, Kind, Reply, from_text
 from bot.core.non_text import EDIT_KEPT, ONLY_TEXT
 from bot.core.unrecorded import Unrecorded
-from storage import outbox, persons
 
 if TYPE_CHECKING:
     from bot.core.router import Command
 
 log = logging.getLogger(__name__)
 
-# PTB's limiter logs a traceback for every 429 it does not retry; the outbox
-# meets those by design (it holds the lane, see bot.delivery.outbox) and logs one line.
-logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
-
 TgApplication = Application[ExtBot[Any], Any, Any, Any, Any, Any]
 
 POLL_TIMEOUT = 30
-READY_WAIT = 5.0
-"""How long a delivery waits for the backend to connect at start-up before
-the outbox gives its rows back for a later try (``NOT_CONNECTED_RETRY``)."""
-NOT_CONNECTED_RETRY = 15.0
 MENU_AUDIENCES = ("everyone", "member")
 WEBHOOK_LISTEN = "127.0.0.1"
 WEBHOOK_PORT = 8080
@@ -127,43 +117,50 @@ class TelegramBackend:
     def __init__(
         self,
         config: TelegramConfig,
-        services: Services,
         commands: Sequence[Command] = (),
         *,
         poll_timeout: int = POLL_TIMEOUT,
         webhook_listen: tuple[str, int] = (WEBHOOK_LISTEN, WEBHOOK_PORT),
     ) -> None:
         self.config = config
-        self.services = services
         self.commands = tuple(commands)
         self.poll_timeout = poll_timeout
         self.webhook_listen = webhook_listen
+        self.connectivity = Connectivity(self.name)
         self._application: TgApplication | None = None
-        self._ready = asyncio.Event()
-        self._dispatch: Dispatch | None = None
+        self._host: Host | None = None
         self.workspace = TelegramWorkspace(self)
         self.unrecorded: set[str] = set()  # event ids the app could not record
 
+    @property
+    def host(self) -> Host:
+        assert self._host is not None, "run() gives the backend its host"
+        return self._host
+
     # -- lifecycle ------------------------------------------------------------------
-    async def run(self, dispatch: Dispatch, stop: asyncio.Event) -> None:
+    async def run(self, host: Host, stop: asyncio.Event) -> None:
+        """Receive until ``stop``; the HTTP client stays open for the outbox's last
+        sends until ``close``."""
+        self._host = host
         application = self._build()
-        self._dispatch = dispatch
-        try:
-            if not await self._initialize(application, stop):
-                return
-            self._application = application
-            # A bot cannot open a private chat: people asked in a group to continue
-            # there are given this link (bot.core.shared_rooms).
-            self.services.direct_links[self.name] = deep_link(application.bot.username)
-            self._ready.set()
-            await self._publish_commands(application.bot)
-            if self.config.webhook_url:
-                await self._serve_webhook(application, stop)
-            else:
-                await poll(application, self.services, stop, self.poll_timeout, self.unrecorded)
-        finally:
-            self._ready.clear()
-            self._application = None
+        self._application = application
+        if not await self._initialize(application, stop):
+            return
+        # A bot cannot open a private chat: people asked in a group to continue
+        # there are given this link (bot.core.shared_rooms).
+        host.set_direct_link(self.name, deep_link(application.bot.username))
+        await self._publish_commands(application.bot)
+        if self.config.webhook_url:
+            await self._serve_webhook(application, stop)
+        else:
+            await poll(
+                application, host, self.connectivity, stop, self.poll_timeout, self.unrecorded
+            )
+
+    async def close(self) -> None:
+        application, self._application = self._application, None
+        self.connectivity.stopped()
+        if application is not None:
             await application.shutdown()
             await application.bot.shutdown()  # its HTTP clients, if initialize() failed midway
 
@@ -175,20 +172,14 @@ class TelegramBackend:
             )
         if self.config.webhook_url:
             _check_webhook(self.config)
-        # PTB's limiter caps answers and outbox sends together at the rate the
-        # outbox paces itself to, so answers during a broadcast cannot push the
-        # bot over it; the outbox handles its own 429s (no retries here).
-        limiter = AIORateLimiter(
-            overall_max_rate=self.services.config.limits.telegram_messages_per_second
-        )
-        builder = ApplicationBuilder().token(token).rate_limiter(limiter).job_queue(None)
+        builder = ApplicationBuilder().token(token).job_queue(None)
         if self.config.base_url:
             builder = builder.base_url(self.config.base_url)
         if not self.config.webhook_url:
             builder = builder.updater(None)
         application: TgApplication = builder.build()
         application.add_handler(CallbackQueryHandler(self._on_callback))
-        application.add_handler(member_handler(self.services))
+        application.add_handler(member_handler(self.host))
         application.add_handler(
             MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message)
         )
@@ -213,10 +204,11 @@ class TelegramBackend:
 
         A rejected token is a configuration error that no retry will fix.
         """
-        delay = 1.0
+        delay = base.RECONNECT_FIRST
         while True:
             try:
                 await until(stop, application.initialize())
+                self.connectivity.up()
                 return True
             except Stopped:
                 return False
@@ -227,10 +219,14 @@ class TelegramBackend:
                     f"{where if self.config.base_url else ''}: check it with @BotFather."
                 ) from None
             except TelegramError as exc:
-                log.warning("Telegram unreachable (%s); retrying in %.0f s", exc, delay)
+                if delay == base.RECONNECT_FIRST:
+                    log.warning(
+                        "Telegram unreachable at start (%s); retrying until it answers", exc
+                    )
+                self.connectivity.down(str(exc))
             if not await sleep(stop, delay):
                 return False
-            delay = min(delay * 2, BACKOFF_MAX)
+            delay = next_delay(delay)
 
     async def _publish_commands(self, bot: ExtBot[Any]) -> None:
         """The "/" menu in French (default) and English, a shorter one in groups.
@@ -245,7 +241,7 @@ class TelegramBackend:
         if not shown:
             return
         for locale, language_code in (("fr", None), ("en", "en")):
-            t = self.services.translations.get(locale)
+            t = self.host.translator(locale)
             for commands, scope in ((shown, None), (for_groups, BotCommandScopeAllGroupChats())):
                 entries = menu(
                     (command_name(self.commands, c.key, "", locale), t._(c.summary))
@@ -297,7 +293,7 @@ class TelegramBackend:
                 language_hint=language_hint,
                 address=str(message.chat_id),
             )
-            await self._answer(incoming, message.chat_id, None)
+            await self._handle(incoming, Where(str(message.chat_id)))
             return
         # In a group: only commands addressed to this bot, never plain text. The
         # address stays empty, so notifications never follow a person into a group.
@@ -320,7 +316,14 @@ class TelegramBackend:
             room=str(message.chat_id),
             shared=True,
         )
-        await self._answer(incoming, message.chat_id, None)
+        await self._handle(incoming, Where(str(message.chat_id)))
+
+    async def _handle(self, incoming: Incoming, where: Where) -> None:
+        try:
+            await self.host.handle(incoming, where)
+        except Unrecorded as unrecorded:  # the polling loop leaves the update unconfirmed
+            self.unrecorded.add(incoming.event_id)
+            await base.say_unrecorded(self, incoming.identity, where, unrecorded.replies)
 
     async def _on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An edit of a message already used: the version first sent was kept."""
@@ -331,12 +334,17 @@ class TelegramBackend:
         await self._tell(user, message.chat_id, EDIT_KEPT)
 
     async def _tell(self, user: User, chat: int, text: str) -> None:
-        person = await persons.by_identity(self.services.db, f"telegram:{user.id}")
-        hint = (person.locale_hint if person else None) or user.language_code
-        t = self.services.translations.get(
-            (person.locale if person else None) or guess_locale(hint)
+        """Answer in a private chat through the outbox, in the person's language."""
+        identity = f"telegram:{user.id}"
+        locale = await self.host.locale_of(identity, user.language_code or "")
+        await self.host.tell(
+            identity,
+            Where(str(chat)),
+            Reply(self.host.translator(locale)._(text)),
+            display_name=user.full_name,
+            language_hint=user.language_code or "",
+            address=str(chat) if chat > 0 else "",
         )
-        await self._answer_with([Reply(t._(text))], chat, None, f"telegram:{user.id}")
 
     async def _on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Say that only text is read; the pending step is left as it was."""
@@ -372,7 +380,8 @@ class TelegramBackend:
             address=str(chat) if private else "",
             shared=not private,
         )
-        await self._answer(incoming, chat, pressed if isinstance(pressed, Message) else None)
+        editable = str(pressed.message_id) if isinstance(pressed, Message) else ""
+        await self._handle(incoming, Where(str(chat), editable=editable))
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("Telegram update could not be handled", exc_info=context.error)
@@ -382,10 +391,8 @@ class TelegramBackend:
     ) -> None:
         """Answer a personal command typed in a group with a link to a private chat;
         ``/start CODE`` keeps its code through the link's start payload."""
-        person = await persons.by_identity(self.services.db, identity)
-        hint = (person.locale_hint if person else None) or user.language_code
-        locale = (person.locale if person else None) or guess_locale(hint)
-        t = self.services.translations.get(locale)
+        locale = await self.host.locale_of(identity, user.language_code or "") or "fr"
+        t = self.host.translator(locale)
         assert self._application is not None
         username = self._application.bot.username
         if command.key == "start":
@@ -401,80 +408,48 @@ class TelegramBackend:
                 link=deep_link(username),
                 command=command_name(self.commands, command.key, "/", locale),
             )
-        await self._answer_with([Reply(text)], chat, None, identity)
-
-    async def _answer(self, incoming: Incoming, chat: int, pressed: Message | None) -> None:
-        assert self._dispatch is not None
-        try:
-            replies = await self._dispatch(incoming)
-        except Unrecorded as unrecorded:  # the polling loop leaves the update unconfirmed
-            self.unrecorded.add(incoming.event_id)
-            replies = unrecorded.replies
-        await self._answer_with(replies, chat, pressed, incoming.identity)
-
-    async def _answer_with(
-        self, replies: list[Reply], chat: int, pressed: Message | None, identity: str
-    ) -> None:
-        """Send a handler's replies, in order.
-
-        The event is already committed, so an answer that cannot go now must not
-        be lost: when Telegram cannot be reached or still asks to wait after
-        ``INTERACTIVE_RETRIES``, this reply and the ones after it go to the
-        outbox, which retries them with backoff (a reply split in several
-        messages may then repeat the parts that went). A refusal (HTML Telegram
-        cannot parse, a chat that blocked the bot) would be refused again: it is
-        logged.
-        """
-        assert self._application is not None
-        bot = self._application.bot
-        for index, reply in enumerate(replies):
-            try:
-                if reply.edit and pressed is not None and await edit(bot, pressed, reply):
-                    pressed = None  # only the first such reply replaces the pressed message
-                    continue
-                await send(bot, chat, reply, INTERACTIVE_RETRIES)
-            except (BadRequest, Forbidden) as exc:  # BadRequest is a NetworkError in PTB
-                log.warning("could not answer in Telegram chat %s: %s", chat, exc)
-                return
-            except (NetworkError, RetryAfter) as exc:
-                await self._answer_later(identity, chat, replies[index:], exc)
-                return
-            except TelegramError as exc:
-                log.warning("could not answer in Telegram chat %s: %s", chat, exc)
-                return
-
-    async def _answer_later(
-        self, identity: str, chat: int, replies: list[Reply], exc: TelegramError
-    ) -> None:
-        """Hand unsent answers to the outbox. It reaches a person, in their private
-        chat, so an answer in a group that fails is only logged."""
-        if str(chat) != identity.split(":", 1)[1]:
-            log.warning("answer in Telegram group %s not sent: %s", chat, exc)
-            return
-        db, now = self.services.db, self.services.clock.now()
-        async with db.transaction():
-            person = await persons.by_identity(db, identity)
-            if person is None:
-                log.warning("answer in Telegram chat %s not sent: %s", chat, exc)
-                return
-            for reply in replies:
-                await outbox.enqueue(db, person.id, "answer", reply, now)
-        self.services.on_outbox()
-        log.warning("Telegram: answer to chat %s not sent (%s): the outbox will retry", chat, exc)
+        await self.host.tell(
+            identity,
+            Where(str(chat)),
+            Reply(text),
+            display_name=user.full_name,
+            language_hint=user.language_code or "",
+        )
 
     # -- outbox ---------------------------------------------------------------------
-    async def deliver(self, identity: str, address: str, reply: Reply) -> None:
-        await base.until_connected(self._ready, READY_WAIT, NOT_CONNECTED_RETRY)
+    async def deliver(
+        self,
+        identity: str,
+        address: str,
+        reply: Reply,
+        *,
+        key: str = "",
+        context: Mapping[str, str] | None = None,
+    ) -> None:
+        """Send one message; a 429 holds only its chat (Telegram's answer names no
+        wider scope), an unreachable Telegram the whole backend until it answers.
+
+        The Bot API takes no idempotency key: ``key`` cannot stop a resend after
+        a crash from showing twice.
+        """
         application = self._application
-        if application is None:  # stopped since
-            raise base.RetryAfter(NOT_CONNECTED_RETRY, "not connected")
+        if application is None:
+            raise base.Unreachable("not started")
         chat = parse_chat_id(address or identity.split(":", 1)[1])
         try:
-            await send(application.bot, chat, reply, None)
+            message_id = (context or {}).get("edit", "")
+            if reply.edit and message_id.isdigit():
+                if await edit(application.bot, chat, int(message_id), reply):
+                    return
+            await send(application.bot, chat, reply)
         except Forbidden as exc:
             raise base.Blocked(exc.message) from exc
         except RetryAfter as exc:
-            raise base.RetryAfter(retry_seconds(exc)) from exc
+            raise base.RetryAfter(retry_seconds(exc), exc.message, whole_lane=False) from exc
+        except BadRequest as exc:  # before NetworkError: PTB makes it one
+            raise base.Rejected(exc.message) from exc
+        except NetworkError as exc:  # 5xx, refused connections, timeouts
+            raise base.Unreachable(exc.message) from exc
         except TelegramError as exc:
             raise base.DeliveryError(exc.message) from exc
 

@@ -1,9 +1,17 @@
 """Long polling whose offset lives in SQLite, next to the state it protects.
 
 PTB's own Updater keeps the offset in memory only. Here the offset is stored
-after each update is handled, and the next start asks Telegram for the first
-update not handled yet: nothing is lost, nothing replayed (and what slips
-between handling and storing is caught by the router's processed events).
+once a batch of updates is handled, and the next start asks Telegram for the
+first update not handled yet: nothing is lost, nothing replayed (and what
+slips between handling and storing is caught by the router's processed
+events). Within a batch, different people's updates are handled at once, each
+person's in order; their answers are in the outbox when a handler returns,
+so the next batch does not wait for them to be sent.
+
+While Telegram cannot be reached the loop retries from a quarter second up to
+a second, and the first request after a failure does not wait (a long poll
+would only say Telegram is back when it has an update): the backend is
+connected again the moment Telegram answers.
 """
 
 from __future__ import annotations
@@ -20,11 +28,10 @@ from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
+from bot.backends.base import RECONNECT_FIRST, Connectivity, Host, next_delay
 from bot.backends.telegram.send import retry_seconds
 from bot.core.clock import from_iso, to_iso
 from bot.core.config import ConfigError
-from bot.core.context import Services
-from storage import events
 from storage.db import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -40,9 +47,9 @@ ALLOWED_UPDATES = (
     Update.CALLBACK_QUERY,
     Update.CHAT_MEMBER,
 )
-BACKOFF_MAX = 30.0
 STORAGE_RETRY = 2.0
 """Seconds before asking again for an update the database could not record."""
+STORAGE_RETRY_MAX = 30.0
 
 
 class Stopped(Exception):
@@ -79,44 +86,64 @@ async def sleep(stop: asyncio.Event, seconds: float) -> bool:
     return True
 
 
-async def stored_offset(services: Services) -> int | None:
-    raw = await events.get_state(services.db, OFFSET_KEY)
+async def stored_offset(host: Host) -> int | None:
+    raw = await host.get_state(OFFSET_KEY)
     try:
         state: Any = json.loads(raw) if raw else None
         offset, saved_at = int(state["offset"]), from_iso(state["saved_at"])
     except (TypeError, ValueError, KeyError):
         return None
-    if services.clock.now() - saved_at > OFFSET_MAX_AGE:
+    if host.now() - saved_at > OFFSET_MAX_AGE:
         log.info("the stored Telegram offset is older than %s: not used", OFFSET_MAX_AGE)
         return None
     return offset
 
 
-async def store_offset(services: Services, offset: int) -> None:
-    state = {"offset": offset, "saved_at": to_iso(services.clock.now())}
-    async with services.db.transaction():
-        await events.set_state(services.db, OFFSET_KEY, json.dumps(state))
+async def store_offset(host: Host, offset: int) -> None:
+    state = {"offset": offset, "saved_at": to_iso(host.now())}
+    await host.set_state(OFFSET_KEY, json.dumps(state))
+
+
+async def handle_batch(
+    application: Application[Any, Any, Any, Any, Any, Any], updates: list[Update]
+) -> None:
+    """Each person's updates in order, different persons' concurrently."""
+    by_person: dict[int, list[Update]] = {}
+    for update in updates:
+        user = update.effective_user
+        by_person.setdefault(user.id if user is not None else 0, []).append(update)
+
+    async def in_order(items: list[Update]) -> None:
+        for update in items:
+            await application.process_update(update)
+
+    if len(by_person) == 1:
+        await in_order(updates)
+        return
+    await asyncio.gather(*(in_order(items) for items in by_person.values()))
 
 
 async def poll(
     application: Application[Any, Any, Any, Any, Any, Any],
-    services: Services,
+    host: Host,
+    connectivity: Connectivity,
     stop: asyncio.Event,
     long_poll: int,
     unrecorded: set[str] | None = None,
 ) -> None:
-    """Fetch updates and hand each to the application's handlers, one at a
-    time, until ``stop``; only a token Telegram no longer accepts ends it early.
+    """Fetch updates and hand them to the application's handlers until ``stop``;
+    only a token Telegram no longer accepts ends it early.
 
     An update whose event id the handlers put in ``unrecorded`` (the database
     could not be written) is not confirmed: polling waits, then asks for it
-    again, until the database takes it.
+    again, until the database takes it; the updates after it in its batch were
+    handled and are ignored when they come again.
     """
     bot = application.bot
     held = unrecorded if unrecorded is not None else set()
-    offset = await stored_offset(services)
+    offset = await stored_offset(host)
     webhook_cleared = False
-    delay = 1.0
+    delay = RECONNECT_FIRST
     storage_delay = STORAGE_RETRY
     while not stop.is_set():
         try:
@@ -126,7 +153,9 @@ async def poll(
             updates = await until(
                 stop,
                 bot.get_updates(
-                    offset=offset, timeout=long_poll, allowed_updates=list(ALLOWED_UPDATES)
+                    offset=offset,
+                    timeout=long_poll if connectivity.connected else 0,
+                    allowed_updates=list(ALLOWED_UPDATES),
                 ),
             )
         except Stopped:
@@ -139,24 +168,27 @@ async def poll(
         except TimedOut:
             continue
         except RetryAfter as exc:
+            connectivity.up()
             await sleep(stop, retry_seconds(exc))
             continue
         except TelegramError as exc:
-            log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)
+            connectivity.down(f"getUpdates: {exc}")
             await sleep(stop, delay)
-            delay = min(delay * 2, BACKOFF_MAX)
+            delay = next_delay(delay)
             continue
-        delay = 1.0
-        for update in updates:
-            await application.process_update(update)
-            if f"telegram:{update.update_id}" in held:
-                held.clear()
-                await sleep(stop, storage_delay)  # then this update comes again
-                storage_delay = min(storage_delay * 2, BACKOFF_MAX)
-                break
-            storage_delay = STORAGE_RETRY
-            offset = update.update_id + 1
-            with suppress(StorageUnavailable):  # kept in memory; stored with the next one
-                await store_offset(services, offset)
-            if stop.is_set():
-                return
+        connectivity.up()
+        delay = RECONNECT_FIRST
+        if not updates:
+            continue
+        await handle_batch(application, list(updates))
+        refused = [u.update_id for u in updates if f"telegram:{u.update_id}" in held]
+        held.clear()
+        if refused:
+            offset = refused[0]  # this update comes again
+            await sleep(stop, storage_delay)
+            storage_delay = min(storage_delay * 2, STORAGE_RETRY_MAX)
+            continue
+        storage_delay = STORAGE_RETRY
+        offset = updates[-1].update_id + 1
+        with suppress(StorageUnavailable):  # kept in memory; stored with the next batch
+            await store_offset(host, offset)

@@ -1,8 +1,7 @@
 """A rendered reply sent (or edited in place) through PTB's bot.
 
-Shared by the answers to someone speaking now and by the outbox, which differ
-only in how a 429 is met: ``retries`` lets PTB's rate limiter wait and resend
-for a person who is waiting; the outbox passes None and reschedules instead.
+Every message leaves through the outbox, which paces the sends and meets a
+429 itself (``bot.delivery``): nothing here waits or retries.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import warnings
 from datetime import timedelta
 from typing import Any
 
-from telegram import InputFile, Message
+from telegram import InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import ExtBot
@@ -22,9 +21,6 @@ from bot.backends.telegram.render import Document, Photo, Text, render
 from bot.core.messages import Reply
 
 log = logging.getLogger(__name__)
-
-INTERACTIVE_RETRIES = 2
-"""429s PTB's rate limiter absorbs (waiting as told) while a person waits."""
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -40,7 +36,7 @@ def parse_chat_id(raw: str) -> int | str:
     return int(raw) if raw.lstrip("-").isdigit() else raw
 
 
-async def send(bot: ExtBot[Any], chat: int | str, reply: Reply, retries: int | None) -> None:
+async def send(bot: ExtBot[Any], chat: int | str, reply: Reply) -> None:
     """The reply's messages in order, the keyboard on the last one.
 
     A photo Telegram refuses falls back to its text alternative, never to an error.
@@ -55,7 +51,6 @@ async def send(bot: ExtBot[Any], chat: int | str, reply: Reply, retries: int | N
                 part.html,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
-                rate_limit_args=retries,
             )
         elif isinstance(part, Photo):
             try:
@@ -65,7 +60,6 @@ async def send(bot: ExtBot[Any], chat: int | str, reply: Reply, retries: int | N
                     caption=part.caption or None,
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
-                    rate_limit_args=retries,
                 )
             except BadRequest as exc:
                 log.warning("Telegram refused a photo (%s): sending its text instead", exc)
@@ -75,31 +69,29 @@ async def send(bot: ExtBot[Any], chat: int | str, reply: Reply, retries: int | N
                         part.caption,
                         parse_mode=ParseMode.HTML,
                         reply_markup=markup,
-                        rate_limit_args=retries,
                     )
         elif isinstance(part, Document):
             await bot.send_document(
                 chat,
                 InputFile(part.content, filename=part.name),
                 reply_markup=markup,
-                rate_limit_args=retries,
             )
 
 
-async def edit(bot: ExtBot[Any], pressed: Message, reply: Reply) -> bool:
-    """Replace the pressed message's text and keyboard; False when it cannot be
-    (several parts, media, a message too old to edit), so the caller sends it."""
+async def edit(bot: ExtBot[Any], chat: int | str, message_id: int, reply: Reply) -> bool:
+    """Replace a message's text and keyboard (the one whose button was pressed);
+    False when it cannot be (several parts, media, a message too old to edit),
+    so the caller sends it."""
     part = (rendered := render(reply)).single_text
     if part is None:
         return False
     try:
         await bot.edit_message_text(
             part.html,
-            chat_id=pressed.chat_id,
-            message_id=pressed.message_id,
+            chat_id=chat,
+            message_id=message_id,
             parse_mode=ParseMode.HTML,
             reply_markup=rendered.keyboard,
-            rate_limit_args=INTERACTIVE_RETRIES,
         )
     except BadRequest as exc:
         return "not modified" in exc.message

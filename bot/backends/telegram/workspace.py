@@ -19,10 +19,9 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ChatMemberHandler, ContextTypes, ExtBot
 
 from bot.backends import base
+from bot.backends.base import Host
 from bot.backends.telegram.send import retry_seconds
 from bot.backends.workspace import Unsupported
-from bot.core.context import Services
-from storage import workspaces
 
 if TYPE_CHECKING:
     from bot.backends.telegram.backend import TelegramBackend
@@ -76,7 +75,7 @@ class TelegramWorkspace:
             raise base.DeliveryError(f"{account} not removed from {room}: {exc.message}") from exc
 
 
-def member_handler(services: Services) -> ChatMemberHandler[Any, None]:
+def member_handler(host: Host) -> ChatMemberHandler[Any, None]:
     """Record joins in bound groups (Telegram sends ``chat_member`` to admin bots)."""
 
     async def on_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -86,16 +85,8 @@ def member_handler(services: Services) -> ChatMemberHandler[Any, None]:
         before, after = change.old_chat_member.status, change.new_chat_member.status
         if after not in PRESENT or before in PRESENT:
             return
-        db = services.db
-        async with db.transaction():
-            found = await workspaces.joined(
-                db,
-                "telegram",
-                str(change.chat.id),
-                str(change.new_chat_member.user.id),
-                services.clock.now(),
-            )
-        if found is not None:
-            services.on_workspace()  # so the staff are told without waiting
+        await host.member_joined(
+            "telegram", str(change.chat.id), str(change.new_chat_member.user.id)
+        )
 
     return ChatMemberHandler(on_member, ChatMemberHandler.CHAT_MEMBER)
