@@ -102,6 +102,8 @@ class Config:
     retention_days: int = 365
     privacy_contact: str = ""
     metrics_port: int | None = None
+    unhealthy_after: float = 120.0
+    """Seconds a configured backend may stay disconnected before ``/health`` says 503."""
     log_format: str = "text"
     limits: Limits = field(default_factory=Limits)
     telegram: TelegramConfig | None = None
@@ -270,6 +272,7 @@ def _build(parsed: ConfigFile, env: Mapping[str, str]) -> Config:
         retention_days=main.retention_days,
         privacy_contact=main.privacy_contact,
         metrics_port=main.metrics_port,
+        unhealthy_after=main.unhealthy_after,
         log_format=main.log_format,
         limits=Limits(**parsed.limits.model_dump()),
         telegram=telegram,

@@ -77,6 +77,7 @@ class GuichetSection(_Section):
     retention_days: Annotated[int, Field(ge=RETENTION_FLOOR_DAYS, le=RETENTION_CEILING_DAYS)] = 365
     privacy_contact: Text
     metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    unhealthy_after: Annotated[float, Field(gt=0, le=86400)] = 120.0
     log_format: Literal["text", "json"] = "text"
 
 

@@ -49,5 +49,12 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.connected = Gauge(
+            "guichet_backend_connected",
+            "1 while the backend reaches its platform, 0 while it does not",
+            ["backend"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
