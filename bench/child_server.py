@@ -62,14 +62,18 @@ async def child_server(script: str, *args: str) -> AsyncIterator[str]:
 class Polling:
     """Guichet's Telegram backend serving an App from the child's server."""
 
+    app: App
     backend: TelegramBackend
     stop: asyncio.Event
     task: asyncio.Task[None]
 
     async def halt(self) -> None:
+        """As ``guichet run`` stops: receiving, then the sends on the wire, then the client."""
         self.stop.set()
         await asyncio.wait_for(self.task, 30)
+        await self.app.sender.finish(5.0)
+        await self.backend.close()
 
 
 def start_polling(app: App, base_url: str) -> Polling:
-    return Polling(*launch(app, base_url))
+    return Polling(app, *launch(app, base_url))
