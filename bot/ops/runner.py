@@ -58,16 +58,20 @@ async def run(config: Config) -> int:
     receiving = [asyncio.create_task(b.run(app, stop), name=b.name) for b in backends]
     sending = asyncio.create_task(app.sender.run(stop), name="outbox")
     keeping = [asyncio.create_task(app.keeper.run(stop), name="workspaces")] if app.keeper else []
+    stopping = asyncio.create_task(stop.wait())
     try:
+        # Until a signal, or a task ends (an error: each runs until ``stop``). A
+        # broadcast in progress keeps the sender busy: it stops when told to.
         done, _ = await asyncio.wait(
-            [*receiving, sending, *keeping], return_when=asyncio.FIRST_EXCEPTION
+            [*receiving, sending, *keeping, stopping], return_when=asyncio.FIRST_COMPLETED
         )
         for task in done:
-            if task.exception() is not None:
+            if task is not stopping and task.exception() is not None:
                 stop.set()
                 raise task.exception()  # type: ignore[misc]
         return 0
     finally:
+        stopping.cancel()
         stop.set()
         scheduler.shutdown()
         await asyncio.gather(*receiving, *keeping, return_exceptions=True)
