@@ -10,8 +10,8 @@ second in a chat; a message over either is refused with 429 and
 ``retry_after``. It answers each call after a network-like 30–80 ms.
 
 The bot's side is Guichet as deployed: the ``App`` on a SQLite file with the
-reference data loaded, ``TelegramBackend`` (python-telegram-bot and its
-``AIORateLimiter``) and the outbox sender, configured with ``[limits]
+reference data loaded, ``TelegramBackend`` (python-telegram-bot) and the outbox sender, which paces
+every send itself, configured with ``[limits]
 telegram_messages_per_second`` = ``--rate``. ``--recipients`` persons, each
 with a Telegram chat of their own, are written; then a broadcast to everyone
 is queued as ``/diffuser`` does on confirmation (audience query, one render

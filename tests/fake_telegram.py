@@ -178,7 +178,7 @@ class FakeTelegram:
     """The next calls naming a chat answer 502 Bad Gateway, as during an outage."""
     down: bool = False
     """Every call answers 502 Bad Gateway, getUpdates included: Telegram is away."""
-    latency: float = 0.0
+    send_delay: float = 0.0
     """Seconds a send takes to be answered, as over a real network."""
     rate: RateLimit | None = None
     """Enforced on every call that names a chat, when set."""
@@ -266,8 +266,8 @@ class FakeTelegram:
         params.update({k: _decode(k, v) for k, v in request.query.items()})
         call = Call(method, params, files)
         self.calls.append(call)
-        if self.latency and method.startswith(("send", "edit")):
-            await asyncio.sleep(self.latency)
+        if self.send_delay and method.startswith(("send", "edit")):
+            await asyncio.sleep(self.send_delay)
         if self.holding and method.startswith(("send", "edit")):
             call.status = 0  # held: no answer yet
             await self._notify()

@@ -124,7 +124,7 @@ async def test_sigterm_during_a_broadcast_ends_within_5s_and_holds_nothing(
     await _seeded(db_path)
     await _broadcast(db_path, 300, 700_000)
     fake.rate = telegram(30)
-    fake.latency = 0.3  # sends are on the wire when the signal comes
+    fake.send_delay = 0.3  # sends are on the wire when the signal comes
     child = await _child(db_path, fake.base_url)
     await fake.wait_for(lambda: len(_broadcast_sends(fake)) >= 20, 20)
     stopped = time.monotonic()

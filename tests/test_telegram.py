@@ -283,6 +283,8 @@ async def test_an_answer_refused_with_429_waits_as_told_each_time(tg: Running) -
     also when refused more often than a waiting person's patience."""
     tg.fake.flood[MARIE.id] = [1, 1, 1]
     await tg.fake.handled(tg.fake.say(MARIE, "/calendrier"))
+    await tg.fake.wait_for(lambda: tg.fake.calls_to("sendMessage"))
+    await asyncio.sleep(0.2)  # the wait is written to the row
     row = await tg.app.services.db.fetchone(
         "SELECT status, attempts FROM outbox WHERE kind = 'answer'"
     )
