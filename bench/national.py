@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.memory import current_mb
 from bot.app import App
-from bot.backends.base import Dispatch
+from bot.backends.base import Connectivity, Host
 from bot.core.clock import PARIS, FrozenClock, to_iso
 from bot.core.config import load
 from bot.core.messages import Incoming, Reply, from_text
@@ -90,12 +90,17 @@ class CountingBackend:
 
     def __init__(self) -> None:
         self.delivered = 0
+        self.connectivity = Connectivity(self.name)
+        self.connectivity.up()
 
-    async def run(self, dispatch: Dispatch, stop: asyncio.Event) -> None:
+    async def run(self, host: Host, stop: asyncio.Event) -> None:
         await stop.wait()
 
-    async def deliver(self, identity: str, address: str, reply: Reply) -> None:
+    async def deliver(self, identity: str, address: str, reply: Reply, **how: Any) -> None:
         self.delivered += 1
+
+    async def close(self) -> None:
+        return None
 
 
 class PeakRss:
