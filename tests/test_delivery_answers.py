@@ -18,7 +18,7 @@ from bot.core.config import Config
 from bot.core.limits import telegram
 from bot.core.messages import Reply
 from bot.demo import seed as demo
-from storage import outbox
+from storage import outbox, persons
 from tests.fake_telegram import FakeTelegram, TgUser
 from tests.telegram_support import JOHN, MARIE, Running, serving, start
 
@@ -159,3 +159,22 @@ async def test_first_answer_within_2s_after_an_outage(live: Running) -> None:
     await fake.wait_for(lambda: live.fake.sent(JOHN.id), within=5)
     assert _answered_at(fake, JOHN.id) - back < 2.0
     assert live.backend.connectivity.connected
+
+
+async def test_a_notice_never_overtakes_an_answer_held_by_a_429(live: Running) -> None:
+    """The answer written first arrives first, even when Telegram makes it wait
+    and a notice to the same person is queued meanwhile."""
+    fake = live.fake
+    await live.say(MARIE, "/aide")
+    fake.flood[MARIE.id] = [2]
+    fake.say(MARIE, "/calendrier")
+    await fake.wait_for(lambda: any(c.status == 429 for c in fake.calls_to("sendMessage")))
+    db, now = live.app.services.db, live.app.services.clock.now()
+    async with db.transaction():
+        person = await persons.by_identity(db, f"telegram:{MARIE.id}")
+        assert person is not None
+        await outbox.enqueue(db, person.id, "report", Reply("Votre diffusion est terminée."), now)
+    live.app.sender.wake()
+    await fake.wait_for(lambda: len(fake.sent(MARIE.id)) == 3, within=10)
+    texts = [m["text"] for m in fake.sent(MARIE.id)]
+    assert texts[1].startswith("Calendrier") and texts[2] == "Votre diffusion est terminée."

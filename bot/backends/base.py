@@ -240,8 +240,12 @@ class Backend(Protocol):
       id and is ignored) and hand it to ``host.handle`` with the ``Where`` of
       its answers; store the platform's cursor with ``host.set_state`` only once
       the events before it are handled (``handle`` returned), so nothing is lost
-      or replayed; while the platform is away, retry with ``next_delay`` from
-      ``RECONNECT_FIRST``, starting again from it as soon as it answers;
+      or replayed; hand one person's events over in order, different people's
+      at once if it likes; when ``handle`` raises ``Unrecorded`` (the database
+      cannot be written), send its replies with ``say_unrecorded`` and leave
+      the event unconfirmed where the platform allows; while the platform is
+      away, retry with ``next_delay`` from ``RECONNECT_FIRST``, starting again
+      from it as soon as it answers;
     - ``deliver``: send one reply (its text, choices, image or file, falling back
       to text for what the platform cannot show) and raise ``Blocked``,
       ``Rejected``, ``Unreachable`` or ``RetryAfter`` as the platform answered;
