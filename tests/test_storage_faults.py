@@ -199,6 +199,7 @@ async def test_telegram_leaves_the_update_unconfirmed_until_it_is_recorded(
             assert all(o is None or o <= update for o in fake.polls)
             assert len(fake.sent(chat)) == 1  # answered once
         await fake.handled(update)
+        await app.sender.answered()  # answers leave once their event is committed
         assert len(fake.sent(chat)) == 2
         assert "/start" in fake.sent(chat)[1]["text"]
         assert len(errors(caplog)) == 1
