@@ -142,8 +142,8 @@ async def test_200_people_answered_ahead_of_a_5000_recipient_broadcast(live: Run
     during = [t for t in bulk() if first < t < last]
     assert len(during) <= 2, f"{len(during)} broadcast sends went between the answers"
     assert fake.too_many == 0
-    # 200 answers at 30 messages/s take about 7 s, and the broadcast waited for them.
-    assert last - asked < 9.0
+    # 200 answers at 30 messages/s take about 7 s (a generous bound: a busy machine).
+    assert last - asked < 12.0
     await fake.wait_for(lambda: len(bulk()) > 60 + len(during), within=10)  # and it goes on
 
 
