@@ -128,6 +128,7 @@ async def test_what_is_not_text_is_answered_and_the_step_waits(needs_tg: Running
     kinds = ("photo", "sticker", "voice", "document", "location", "contact")
     for kind in kinds:
         await fake.handled(fake.send_media(MARIE, kind, "Covoiturage" if kind == "photo" else None))
+        await tg.app.sender.answered()  # answers leave once their event is committed
         assert plain(fake.last(MARIE.id)["text"]).startswith("Je ne lis que le texte"), kind
     asked_body = await tg.say(MARIE, "Covoiturage rural")
     assert plain(asked_body["text"]).startswith("Décrivez le besoin")
