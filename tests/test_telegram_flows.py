@@ -134,6 +134,7 @@ async def test_what_is_not_text_is_answered_and_the_step_waits(needs_tg: Running
     assert plain(asked_body["text"]).startswith("Décrivez le besoin")
     # an edited title changes nothing, and says so
     await fake.handled(fake.edit(MARIE, "Covoiturage solidaire"))
+    await tg.app.sender.answered()
     assert "j'ai gardé cette version" in plain(fake.last(MARIE.id)["text"])
 
 
