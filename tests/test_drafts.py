@@ -94,3 +94,12 @@ async def test_a_number_out_of_range_with_no_question_asks_again(chat: MemoryBac
     await chat.say("a", "/langue")
     assert "entre 1 et 2" in text(await chat.say("a", "9"))
     assert "Désormais, je vous écris en français" in text(await chat.say("a", "français"))
+
+
+async def test_a_need_that_fits_no_theme_goes_under_other(chat: MemoryBackend) -> None:
+    await onboard(chat, "maire")
+    await chat.say("maire", "/besoin")
+    await chat.say("maire", TITLE)
+    themes = await chat.say("maire", BODY)
+    assert themes[-1].choices[-1].label == "Autre"  # last, after the consultation's own
+    assert "Thème : Autre" in text(await chat.say("maire", "autre"))

@@ -29,11 +29,17 @@ def _entries(consultation: Consultation | None) -> list[Any]:
     return list(raw) if isinstance(raw, list) and raw else list(KNOWN)
 
 
+OTHER = "other"
+
+
 def keys(consultation: Consultation | None) -> list[str]:
-    """The theme keys of this consultation, in the order staff set them."""
-    return [
+    """The theme keys of this consultation, in the order staff set them, and
+    "other" last if they left it out: a need that fits no theme still has one
+    (the demo's list of 2021 had none, so such a need went under a wrong one)."""
+    found = [
         entry["key"] if isinstance(entry, dict) else str(entry) for entry in _entries(consultation)
     ]
+    return found if OTHER in found else [*found, OTHER]
 
 
 def label(t: Translator, key: str, consultation: Consultation | None = None) -> str:
