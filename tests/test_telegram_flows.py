@@ -155,7 +155,7 @@ async def test_french_mayor_onboards_and_sends_a_need(
     body = "Mettre en relation les habitants des hameaux qui vont au bourg le jeudi."
     asked_theme = await tg.say(MARIE, body)
     assert plain(asked_theme["text"]) == "Quel thème lui correspond le mieux ?"
-    assert len(fake.buttons(asked_theme)) == 8
+    assert len(fake.buttons(asked_theme)) == 9  # the eight of 2021 and "Autre"
 
     summary = await tg.press(MARIE, asked_theme, data_of(fake, asked_theme, "Mobilité"))
     assert plain(summary["text"]).splitlines() == [
