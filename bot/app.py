@@ -224,6 +224,7 @@ class App:
         return guess_locale(hint) if hint else None
 
     async def close(self) -> None:
+        await self.services.similarity.close()
         await self.services.db.close()
 
 

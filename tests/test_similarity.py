@@ -178,6 +178,7 @@ async def test_live_index_loads_at_start_and_follows_every_change(
         async with live.reading() as index:
             assert set(index.needs) == {first}
             assert index.suggest_proposals("concessions du cimetière")[0].id == proposal.id
+        await live.settled()
         assert await db.fetchval("SELECT COUNT(*) FROM similarity_changes") == 0
 
         async with db.transaction():
@@ -206,8 +207,11 @@ async def test_live_index_loads_at_start_and_follows_every_change(
             assert index.needs == {}  # withdrawn, then the author's words erased
 
         # a fresh process rebuilds the index from the database alone
-        async with LiveIndex(db, cid).reading() as index:
+        fresh = LiveIndex(db, cid)
+        async with fresh.reading() as index:
             assert index.needs == {} and set(index.proposals) == {proposal.id}
+        await fresh.close()
+        await live.close()
     finally:
         await db.close()
 

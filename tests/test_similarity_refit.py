@@ -24,7 +24,7 @@ async def _many_needs(chat: MemoryBackend) -> tuple[int, list[int]]:
     rng = random.Random(7)
     needs = load().needs
     rows = []
-    for i in range(STORED):
+    for _ in range(STORED):
         base = rng.choice(needs)
         words = base.text.split()
         kept = [w for w in words if rng.random() > 0.25] or words

@@ -7,8 +7,12 @@ would miss typos and synonyms, which are the point here.
 
 Changes are cheap: a changed text is vectorised alone with the current
 vocabulary and appended, its old row masked; the whole index is refitted
-(new vocabulary and IDF) lazily, at the next question, once the changes since
-the last fit pass a fifth of it. Nothing here acts: it only ranks.
+(new vocabulary and IDF) once the changes since the last fit pass a fifth of
+it. By default that refit happens at the next question; with
+``refit_inline=False`` (the bot's live index) questions keep the fitted
+vectors plus the changes folded in, and the owner fits a ``snapshot`` in the
+background and ``install``s the result, so nobody waits seconds for it.
+Nothing here acts: it only ranks.
 """
 
 from __future__ import annotations
@@ -60,12 +64,14 @@ class SimilarityIndex:
         thresholds: Thresholds | None = None,
         *,
         refit_ratio: float = 0.2,
+        refit_inline: bool = True,
         vectoriser: Callable[[Weights], Vectoriser] = Vectoriser,
     ) -> None:
         self.weights = weights or Weights()
         self._make_vectoriser = vectoriser
         self.thresholds = thresholds or Thresholds()
         self.refit_ratio = refit_ratio
+        self.refit_inline = refit_inline
         self.needs: dict[int, Need] = {}
         self.proposals: dict[int, str] = {}
         self._vectoriser: Vectoriser | None = None
@@ -112,18 +118,53 @@ class SimilarityIndex:
 
     def refit(self) -> None:
         """Vocabulary, IDF and every row anew from the current texts."""
-        self._keys = [("p", pid) for pid in self.proposals] + [("n", nid) for nid in self.needs]
+        snapshot = self.snapshot()
+        self.install(snapshot, self.fit(snapshot))
+
+    @property
+    def fitted(self) -> bool:
+        return self._vectoriser is not None
+
+    @property
+    def refit_due(self) -> bool:
+        """Whether enough changed since the last fit that its vocabulary and IDF are stale."""
+        changed = self._since_fit + len(self._pending)
+        return self._vectoriser is None or changed > self.refit_ratio * self._fitted_size
+
+    def snapshot(self) -> Snapshot:
+        """The texts as they are now, for ``fit`` in another thread (copies: the index moves on)."""
+        return Snapshot(needs=dict(self.needs), proposals=dict(self.proposals))
+
+    def fit(self, snapshot: Snapshot) -> Fitted:
+        """Vectorise a snapshot from scratch; touches nothing of the index, so any thread may."""
+        keys: list[_Key] = [("p", pid) for pid in snapshot.proposals]
+        keys += [("n", nid) for nid in snapshot.needs]
+        texts = [snapshot.proposals[i] if k == "p" else snapshot.needs[i].text for k, i in keys]
+        vectoriser = self._make_vectoriser(self.weights)
+        return Fitted(keys=keys, vectoriser=vectoriser, matrix=vectoriser.fit(texts))
+
+    def install(self, snapshot: Snapshot, fitted: Fitted) -> None:
+        """Swap in vectors fitted on ``snapshot``; what changed since is folded in as changes."""
+        self._keys = fitted.keys
         self._row = {key: row for row, key in enumerate(self._keys)}
-        self._vectoriser = self._make_vectoriser(self.weights)
-        self._matrix = self._vectoriser.fit([self._text(key) or "" for key in self._keys])
+        self._vectoriser = fitted.vectoriser
+        self._matrix = fitted.matrix
         self._columns = None
-        self._pending.clear()
+        self._arrays = None
+        self._pending = {
+            ("n", nid)
+            for nid in snapshot.needs.keys() | self.needs.keys()
+            if _text_of(snapshot.needs.get(nid)) != _text_of(self.needs.get(nid))
+        } | {
+            ("p", pid)
+            for pid in snapshot.proposals.keys() | self.proposals.keys()
+            if snapshot.proposals.get(pid) != self.proposals.get(pid)
+        }
         self._fitted_size = len(self._keys)
         self._since_fit = 0
 
     def _ready(self) -> tuple[Vectoriser, Any]:
-        changed = self._since_fit + len(self._pending)
-        if self._vectoriser is None or changed > self.refit_ratio * self._fitted_size:
+        if self._vectoriser is None or (self.refit_inline and self.refit_due):
             self.refit()
         elif self._pending:
             self._apply_pending()
@@ -150,9 +191,10 @@ class SimilarityIndex:
         self._pending.clear()
 
     def prepare(self) -> None:
-        """Do now whatever the next question would (refit, fold changes in, lay out arrays).
+        """Do now whatever the next question would (fit if never fitted, or refit when due and
+        ``refit_inline``; fold changes in; lay out arrays).
 
-        Meant for a worker thread, so that the event loop never waits on a refit.
+        Meant for a worker thread, so that the event loop never waits on it.
         """
         _, matrix = self._ready()
         self._layout()
@@ -282,6 +324,23 @@ class SimilarityIndex:
         self._ready()
         rows = self._matrix[[self._row[("n", nid)] for nid in need_ids]]
         return (rows @ rows.T).toarray()  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    needs: dict[int, Need]
+    proposals: dict[int, str]
+
+
+@dataclass(frozen=True)
+class Fitted:
+    keys: list[_Key]
+    vectoriser: Vectoriser
+    matrix: Any
+
+
+def _text_of(need: Need | None) -> str | None:
+    return None if need is None else need.text
 
 
 @dataclass(frozen=True)
