@@ -20,13 +20,15 @@ no accent folding, no stemming, no synonyms, no character n-grams):
 Thresholds are chosen on the "tune" half, each method its own, and the same
 values are applied to the "check" half: the figures on "check" are the honest
 ones. Speed: suggestions among 10,000 stored needs (p50, p99 over 500
-queries), clustering of 1,000 needs, index build; memory: resident set before
-and after scikit-learn and the 10,000-need index.
+queries), clustering of 1,000 needs, index build, and how long another
+person's event waits while a refit is due (bench/similar_wait.py); memory:
+resident set before and after scikit-learn and the 10,000-need index.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import random
 import statistics
@@ -39,6 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.memory import current_mb, peak_mb
+from bench.similar_wait import run as refit_wait
 from storage.similarity.clusters import duplicate_pairs, partition
 from storage.similarity.index import Need as IndexNeed
 from storage.similarity.index import SimilarityIndex, Thresholds
@@ -342,6 +345,7 @@ def main() -> None:
     figures: dict[str, float] = {}
     if not args.quality_only:  # first, so that the memory before scikit-learn is measured
         figures |= speed(data, args.stored, args.clustered, args.queries)
+        figures |= asyncio.run(refit_wait(data, args.stored, 3))
     figures |= quality(data)
     if args.json:
         print(json.dumps({"bench": "similar", **figures}))
