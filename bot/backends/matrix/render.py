@@ -7,6 +7,7 @@ reply relation, size limit) is tested without a homeserver.
 from __future__ import annotations
 
 import html
+import struct
 from typing import Any
 
 from bot.backends.render import numbered
@@ -97,6 +98,22 @@ def contents(reply: Reply, in_reply_to: str | None = None) -> list[dict[str, Any
     return result
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(png: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk, or None if the bytes are no PNG.
+
+    Clients reserve the image's box from ``info.w``/``info.h`` before it is
+    downloaded; without them the timeline jumps. The IHDR chunk always comes
+    first, so bytes 16..24 are enough and no image library is needed.
+    """
+    if len(png) < 24 or not png.startswith(PNG_SIGNATURE) or png[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", png[16:24])
+    return int(width), int(height)
+
+
 def attachment(
     msgtype: str,
     name: str,
@@ -104,13 +121,17 @@ def attachment(
     size: int,
     url: str,
     keys: dict[str, Any] | None,
+    dimensions: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """An ``m.image``/``m.file`` event; encrypted rooms carry the key in ``file``."""
-    content: dict[str, Any] = {
-        "msgtype": msgtype,
-        "body": name,
-        "info": {"mimetype": mime, "size": size},
-    }
+    """An ``m.image``/``m.file`` event; encrypted rooms carry the key in ``file``.
+
+    ``name`` is the body: for an image, its text alternative, which is what a
+    screen reader and a client without media show in place of the image.
+    """
+    info: dict[str, Any] = {"mimetype": mime, "size": size}
+    if dimensions is not None:
+        info["w"], info["h"] = dimensions
+    content: dict[str, Any] = {"msgtype": msgtype, "body": name, "info": info}
     if keys is not None:
         content["file"] = {"url": url, **keys}
     else:

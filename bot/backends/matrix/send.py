@@ -79,9 +79,9 @@ class MatrixOutgoing:
             for content in matrix_render.contents(reply, in_reply_to):
                 await self._room_send(room_id, content, tx_id())
             if reply.image is not None:
-                await self._attach(
-                    room_id, "m.image", "image.png", "image/png", reply.image.png, tx_id()
-                )
+                image = reply.image
+                alt = image.alt or "image.png"
+                await self._attach(room_id, "m.image", alt, "image/png", image.png, tx_id())
             if reply.file is not None:
                 file = reply.file
                 await self._attach(room_id, "m.file", file.name, file.mime, file.content, tx_id())
@@ -116,13 +116,15 @@ class MatrixOutgoing:
         tx_id: str | None = None,
     ) -> None:
         encrypt = room_id in self.client.encrypted_rooms
+        filename = "image.png" if msgtype == "m.image" else name
         uploaded, keys = await self.client.upload(
-            io.BytesIO(data), mime, name, encrypt=encrypt, filesize=len(data)
+            io.BytesIO(data), mime, filename, encrypt=encrypt, filesize=len(data)
         )
         if isinstance(uploaded, UploadError):
             raise delivery_error(uploaded)
+        dimensions = matrix_render.png_size(data) if mime == "image/png" else None
         content = matrix_render.attachment(
-            msgtype, name, mime, len(data), uploaded.content_uri, keys
+            msgtype, name, mime, len(data), uploaded.content_uri, keys, dimensions
         )
         await self._room_send(room_id, content, tx_id)
 
