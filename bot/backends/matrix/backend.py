@@ -46,19 +46,15 @@ from nio import (
 )
 
 from bot.backends import base
-from bot.backends.base import Blocked, Connectivity, Host, Where, next_delay
+from bot.backends.base import Blocked, Connectivity, DeliveryError, Host, Where, next_delay
 from bot.backends.matrix import render as matrix_render
 from bot.backends.matrix import session as matrix_session
+from bot.backends.matrix.admission import Admission
 from bot.backends.matrix.send import MatrixOutgoing
 from bot.backends.matrix.workspace import MatrixWorkspace
 from bot.core.config import MatrixConfig
 from bot.core.i18n import N_
-from bot.core.matrix_ids import (
-    localpart_of,
-    server_allowed,
-    server_of,
-    tchap_facts,
-)
+from bot.core.matrix_ids import localpart_of, server_of, tchap_facts
 from bot.core.messages import Reply, from_text
 from bot.core.non_text import EDIT_KEPT, ONLY_TEXT, REDACTION_KEPT
 from bot.core.unrecorded import Unrecorded
@@ -118,6 +114,10 @@ GREETING = N_(
 # left out on purpose: it comes from bots, and answering it starts loops.
 NON_TEXT = (RoomMessageMedia, RoomEncryptedMedia, RoomMessageEmote, RoomMessageUnknown)
 
+LEAVING = N_(
+    "The server {server} is not among those this consultation accepts, so I am leaving this room."
+)
+
 UNREADABLE = N_(
     "I could not decrypt your message: your app has not shared its keys with me yet. "
     "Please send it again in a moment."
@@ -159,6 +159,8 @@ class MatrixBackend:
         self.connectivity = Connectivity(self.name)
         self._host: Host | None = None
         self._greet: set[str] = set()
+        self.admission = Admission(config.user_id, config.allowed_servers)
+        self._leaving: set[str] = set()
         self.workspace = MatrixWorkspace(self)
 
     @property
@@ -202,8 +204,10 @@ class MatrixBackend:
             # Members and encryption are known once the first sync is read.
             first_sync = first
             first = False
+            self.admission.learn(response)
             if first_sync:
                 self.connectivity.up()
+                await self._leave_refused_rooms()
             # A first start skips history: old messages were meant for no bot.
             await self._handle(response, history=not (first_sync and token is None))
             await host.set_state(NEXT_BATCH, response.next_batch)
@@ -334,9 +338,7 @@ class MatrixBackend:
             ),
             None,
         )
-        if inviter and server_allowed(
-            server_of(inviter), self.config.allowed_servers, self.own_server
-        ):
+        if inviter and self.admission.admits(server_of(inviter)):
             joined = await self.client.join(room_id)
             if isinstance(joined, JoinError):
                 log.warning("Matrix: could not join %s: %s", room_id, joined)
@@ -378,8 +380,43 @@ class MatrixBackend:
         """The language the person chose (not guessed: Matrix reports none)."""
         return await self.host.locale_of(identity)
 
+    async def _leave_refused_rooms(self) -> None:
+        """At start: leave the rooms on a server ``allowed_servers`` no longer admits."""
+        for room_id, room in list(self.client.rooms.items()):
+            server = self.admission.refused(room_id)
+            if server:
+                await self._leave(room, server, None)
+
+    async def _leave(self, room: MatrixRoom, server: str, sender: str | None) -> None:
+        """Say in one line why, then leave; once per room.
+
+        Sent directly, not through the outbox: once the bot has left, the
+        outbox could no longer post in the room.
+        """
+        if room.room_id in self._leaving:
+            return
+        self._leaving.add(room.room_id)
+        log.info("Matrix: leaving %s, its server %s is not allowed", room.room_id, server)
+        locale = await self._chosen_locale(f"matrix:{sender}") if sender else None
+        text = self.host.translator(locale or "fr")._(LEAVING, server=server)
+        try:
+            await self.out.send(room.room_id, Reply(text), None)
+        except DeliveryError as exc:
+            log.info("Matrix: could not say why before leaving %s: %s", room.room_id, exc)
+        left = await self.client.room_leave(room.room_id)
+        if isinstance(left, ErrorResponse):
+            log.warning("Matrix: could not leave %s: %s", room.room_id, left)
+
     async def _on_event(self, room: MatrixRoom, event: Any) -> None:
-        if getattr(event, "sender", self.user_id) == self.user_id:
+        sender = getattr(event, "sender", self.user_id)
+        if sender == self.user_id or room.room_id in self._leaving:
+            return
+        # Only a message counts: a person joining a shared room is not yet
+        # speaking to the bot, and others there may still be admitted.
+        spoken = isinstance(event, (RoomMessageText, MegolmEvent, *NON_TEXT))
+        refused = self.admission.refused(room.room_id, sender) if spoken else None
+        if refused:
+            await self._leave(room, refused, sender)
             return
         if isinstance(event, MegolmEvent):
             await self._unreadable(room, event)
