@@ -16,7 +16,7 @@ from bot.app import App
 from bot.core.flood import FloodGuard
 from bot.core.matrix_ids import localpart_of
 from storage import persons
-from tests.matrix.conftest import Bots, NewPerson
+from tests.matrix.conftest import Bots, NewApp, NewPerson
 from tests.matrix.matrix_person import Person
 
 PRIVATE = "Je vous réponds en conversation privée"
@@ -88,3 +88,31 @@ async def test_nothing_personal_or_staff_only_is_posted_in_a_room_of_three(
     await alice.client.join(direct)
     await alice.until(lambda: len(alice.notices_in(direct)) >= 3)
     assert [m for r, m in carol.media if r == room] == []
+
+
+async def test_choices_posted_in_a_shared_room_say_how_to_pick_one(
+    new_app: NewApp, bots: Bots, new_person: NewPerson
+) -> None:
+    """A bare number is not read in a shared room (only what names the bot is):
+    a list of choices posted there says to write the bot's name and the number,
+    and that works; the same list in a direct room carries no such line."""
+    app = await new_app("support")
+    bot = await bots.start(app)
+    alice = await new_person("alice")
+    carol = await new_person("carol")
+    room = await _room_of_three(alice, carol, bot.user_id)
+    name = localpart_of(bot.user_id)
+
+    [page] = await alice.ask(room, "!propositions")
+    assert "  2. N° 2\u00a0: Collaborer en transversalité" in body(page)
+    assert f"écrivez mon nom et le numéro, par ex. «\u202f{name} 1\u202f»" in body(page)
+
+    bare = await alice.say(room, "2")
+    [picked] = await alice.ask(room, f"{name} 2")
+    assert PRIVATE in body(picked)  # read and answered; the detail goes to her direct room
+    assert not alice.answers(bare)
+
+    direct = await alice.open_direct(bot.user_id)
+    [own_page] = await alice.ask(direct, "!propositions")
+    assert "  2. N° 2\u00a0: Collaborer en transversalité" in body(own_page)
+    assert "écrivez mon nom" not in body(own_page)

@@ -21,6 +21,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,10 @@ GREETING = N_(
 # m.audio, m.video, m.emote, m.location and other unknown types); m.notice is
 # left out on purpose: it comes from bots, and answering it starts loops.
 NON_TEXT = (RoomMessageMedia, RoomEncryptedMedia, RoomMessageEmote, RoomMessageUnknown)
+
+CHOICE_HINT = N_(
+    "Others read this room too: to choose, write my name and the number, e.g. “{example}”."
+)
 
 LEAVING = N_(
     "The server {server} is not among those this consultation accepts, so I am leaving this room."
@@ -542,8 +547,17 @@ class MatrixBackend:
             raise Blocked(f"the bot is not in room {room_id}")
         if user_id not in room.users:
             raise Blocked(f"{user_id} left room {room_id}")
+        if reply.choices and room.joined_count > 2:
+            reply = await self._with_choice_hint(identity, reply)
         in_reply_to = (context or {}).get("in_reply_to") or None
         await self.out.send(room_id, reply, in_reply_to, txn=key or None)
+
+    async def _with_choice_hint(self, identity: str, reply: Reply) -> Reply:
+        """In a shared room a bare number is not read (only what names the bot
+        is), so a list of choices there says how to pick one instead."""
+        t = self.host.translator(await self._chosen_locale(identity))
+        hint = t._(CHOICE_HINT, example=f"{localpart_of(self.user_id)} 1")
+        return replace(reply, text=f"{reply.text}\n\n{hint}" if reply.text else hint)
 
 
 def _own_join(event: Any, user_id: str) -> bool:
