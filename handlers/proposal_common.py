@@ -121,3 +121,13 @@ def counts(t: Translator, proposal: Proposal, supports: bool = True, votes: bool
 def consultation_title(r: Recipient | Context, consultation: Consultation) -> str:
     english = consultation.settings.get("title_en")
     return str(english) if r.t.locale == "en" and english else consultation.title
+
+
+async def typed_proposals(ctx: Context, consultation: Consultation, text: str) -> list[Proposal]:
+    """The proposals staff mean when they type a number or words of a title, in the
+    steps that group contributions (one contribution from the queue, or a cluster)."""
+    number = whole_number(text, most=999_999)
+    if number is not None:
+        found = await proposals.by_number(ctx.db, consultation.id, number)
+        return [found] if found else []
+    return await proposals.search(ctx.db, consultation.id, text[:200], limit=8)

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from bot.core import themes
-from bot.core.arguments import CommandArgs, Number, whole_number
+from bot.core.arguments import CommandArgs, Number
 from bot.core.callbacks import ButtonData, Id
 from bot.core.context import Context, Recipient, Refused
 from bot.core.i18n import N_
@@ -22,6 +22,7 @@ from bot.core.messages import Choice, Reply
 from bot.core.router import Router
 from handlers import likeness
 from handlers.common import quote, require_consultation, stale_button
+from handlers.proposal_common import typed_proposals
 from storage import collectivites, contributions, proposals
 from storage.contributions import Contribution
 from storage.proposals import Proposal
@@ -296,12 +297,7 @@ async def existing(ctx: Context, pressed: IntoExisting) -> None:
 @router.step(FIND_STEP)
 async def find(ctx: Context, text: str) -> None:
     consultation = await require_consultation(ctx)
-    number = whole_number(text, most=999_999)
-    if number is not None:
-        found = await proposals.by_number(ctx.db, consultation.id, number)
-        matches = [found] if found else []
-    else:
-        matches = await proposals.search(ctx.db, consultation.id, text[:200], limit=8)
+    matches = await typed_proposals(ctx, consultation, text)
     if not matches:
         ctx.ask(
             FIND_STEP,

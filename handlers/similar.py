@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.arguments import whole_number
 from bot.core.callbacks import ButtonData, Id
 from bot.core.context import Context, Refused
 from bot.core.i18n import N_
@@ -22,6 +21,7 @@ from bot.core.router import Router
 from handlers import proposal_admin
 from handlers.common import quote, require_consultation, stale_button
 from handlers.likeness import look_alike, score, suggested_proposals
+from handlers.proposal_common import typed_proposals
 from handlers.review import group_into
 from storage import contributions, proposals
 from storage.contributions import Contribution
@@ -203,12 +203,7 @@ async def into_another(ctx: Context, pressed: IntoAnother) -> None:
 @router.step(FIND_STEP)
 async def find(ctx: Context, text: str) -> None:
     consultation = await require_consultation(ctx)
-    number = whole_number(text, most=999_999)
-    if number is not None:
-        one = await proposals.by_number(ctx.db, consultation.id, number)
-        matches = [one] if one else []
-    else:
-        matches = await proposals.search(ctx.db, consultation.id, text[:200], limit=8)
+    matches = await typed_proposals(ctx, consultation, text)
     if not matches:
         ctx.ask(
             FIND_STEP,
