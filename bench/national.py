@@ -50,32 +50,8 @@ from bot.ops import export_cli
 from bot.ops import maintenance as ops
 from storage import consultations, persons, proposal_import
 from storage.db import Database
+from tests.as_run_2021 import AS_RUN_2021
 
-CONFIG = """
-[guichet]
-database = "{database}"
-verification = "open"
-privacy_contact = "dpo@example.org"
-
-[consultation]
-slug = "transformation-numerique-2021"
-title = "Transformation numérique des collectivités territoriales"
-agents_may_support = false
-
-[[consultation.phases]]
-kind = "needs"
-opens = 2027-01-25
-closes = 2027-03-15
-
-[[consultation.phases]]
-kind = "support"
-opens = 2027-04-01
-closes = 2027-05-01
-
-[[consultation.phases]]
-kind = "selection"
-opens = 2027-05-03
-"""
 PROPOSALS = 67
 SELECTED = 17
 PROBE_EVERY = 0.05
@@ -245,7 +221,7 @@ async def first_start(path: Path, clock: FrozenClock) -> App:
     await persons.set_role(db, staff.id, "admin")
     await db.close()
     config_path = path.with_suffix(".toml")
-    config_path.write_text(CONFIG.format(database=path), encoding="utf-8")
+    config_path.write_text(AS_RUN_2021.format(database=path), encoding="utf-8")
     config = load(config_path, env={})
     assert config.consultation is not None
     app = await App.create(config, clock=clock)

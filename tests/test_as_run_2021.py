@@ -25,36 +25,9 @@ from bot.delivery import notices
 from bot.delivery.workdays import SendWindow
 from bot.ops import maintenance as ops
 from storage import consultations, supports
+from tests.as_run_2021 import AS_RUN_2021
 from tests.calendar_support import add_proposal, member, rows, staff
 from tests.conftest import plain, text
-
-# The as-run calendar, moved to the test's year: 2021's needs (25 Jan → 15 Mar),
-# "vote and support in one step" (1 Apr → 1 May), the committee (3 May).
-CONFIG = """
-[guichet]
-database = "{database}"
-verification = "open"
-privacy_contact = "dpo@example.org"
-
-[consultation]
-slug = "transformation-numerique-2021"
-title = "Transformation numérique des collectivités territoriales"
-agents_may_support = false
-
-[[consultation.phases]]
-kind = "needs"
-opens = 2027-01-25
-closes = 2027-03-15
-
-[[consultation.phases]]
-kind = "support"
-opens = 2027-04-01
-closes = 2027-05-01
-
-[[consultation.phases]]
-kind = "selection"
-opens = 2027-05-03
-"""
 
 
 @pytest.fixture
@@ -63,7 +36,7 @@ async def as_run(
 ) -> AsyncIterator[MemoryBackend]:
     db_path = tmp_path / "as-run.db"
     shutil.copyfile(refdata_db, db_path)
-    (tmp_path / "guichet.toml").write_text(CONFIG.format(database=db_path), encoding="utf-8")
+    (tmp_path / "guichet.toml").write_text(AS_RUN_2021.format(database=db_path), encoding="utf-8")
     config = load(tmp_path / "guichet.toml", env={})
     assert config.consultation is not None
     clock.set(datetime(2027, 2, 1, 10, tzinfo=PARIS))  # a Monday of the needs phase
